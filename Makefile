@@ -1,0 +1,56 @@
+# twinboot: the two commands are `make demo` and `make test` (see README.md).
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+JOBS       ?= $(shell nproc)
+CMAKE_ARGS ?=
+# ctest arguments, e.g. CTEST_ARGS='-R image'
+CTEST_ARGS ?=
+
+.PHONY: all deps build test test-host test-asan cross fuzz demo bench long clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS) >/dev/null
+	cmake --build $(BUILD) -j$(JOBS)
+
+# The whole suite: host build, the same suite under ASan+UBSan, the
+# Cortex-M33 cross build, and a short libFuzzer run of each parser.
+test: deps test-host test-asan cross fuzz
+	@echo "make test: all stages passed"
+
+test-host: build
+	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS) $(CTEST_ARGS)
+
+test-asan: deps
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DTB_SANITIZE=ON $(CMAKE_ARGS) >/dev/null
+	cmake --build $(ASAN_BUILD) -j$(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS) $(CTEST_ARGS)
+
+cross: deps
+	bash scripts/cross-build.sh
+
+fuzz: deps
+	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang -DTB_FUZZ=ON $(CMAKE_ARGS) >/dev/null
+	cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzz_targets
+	ctest --test-dir $(FUZZ_BUILD) --output-on-failure -L fuzz -j$(JOBS)
+
+# Long runs: the big power-cut sweeps and long fuzzing (not in `make test`).
+long: deps
+	cmake -S . -B $(BUILD) -DTB_LONG_TESTS=ON $(CMAKE_ARGS) >/dev/null
+	cmake --build $(BUILD) -j$(JOBS)
+	ctest --test-dir $(BUILD) --output-on-failure -L long
+
+demo: build
+	bash scripts/demo.sh $(BUILD)/bin/twinboot
+
+bench: build
+	bash bench/run.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) build/cross

@@ -1,0 +1,101 @@
+/* The simulated nRF5340 DK memories (host only).
+ *
+ * A tb_simflash is a NOR flash with real semantics behind the tb_flash
+ * interface: erase sets erased_val, program only clears bits, writes must be
+ * aligned, and a write block programmed twice without an erase is an error.
+ * All flashes of one tb_simdev share one power supply: operations (program and
+ * erase; reads change nothing and are not counted) are numbered from 1 across
+ * the device, and a cut can be armed at any operation number. The operation
+ * hit by the cut is torn (a reproducible mix of old and new state, from the
+ * seed) and every later access fails with TB_E_POWER until power is restored.
+ */
+#ifndef TWINBOOT_SIM_H
+#define TWINBOOT_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "twinboot/flash.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Datasheet timing of one part; all in nanoseconds. */
+struct tb_sim_timing {
+    uint64_t erase_ns;      /* one sector erase */
+    uint64_t prog_ns;       /* programming prog_unit bytes */
+    uint32_t prog_unit;     /* bytes per prog_ns (4 for NVMC words, 256 for a QSPI page) */
+    uint64_t read_ns_per_kib; /* reading 1024 bytes (0: memory-mapped, not modelled) */
+};
+
+/* The power supply shared by the flashes of one device. */
+struct tb_sim_power {
+    uint64_t ops;       /* program/erase operations started since power-on */
+    uint64_t cut_at;    /* operation number that is torn; 0 = no cut armed */
+    bool off;           /* set once the cut happened */
+    uint64_t seed;      /* makes torn patterns reproducible */
+};
+
+struct tb_sim_counters {
+    uint64_t erases;           /* sector erases */
+    uint64_t prog_ops;         /* program calls */
+    uint64_t bytes_programmed;
+    uint64_t read_ops;
+    uint64_t bytes_read;
+    uint64_t busy_ns;          /* modelled erase + program time */
+    uint64_t read_ns;          /* modelled read time (kept apart: MCUboot's figures exclude it) */
+};
+
+struct tb_simflash {
+    struct tb_flash flash;     /* hand &flash to device code */
+    uint8_t *mem;              /* size bytes */
+    uint8_t *written;          /* one flag per write block: programmed since its last erase */
+    uint32_t *sector_erases;   /* wear: erases per sector, since creation of the counters */
+    struct tb_sim_power *power;
+    struct tb_sim_timing timing;
+    struct tb_sim_counters cnt;
+};
+
+/* Create a flash filled with erased_val. Returns TB_OK or TB_E_INVAL / TB_E_NOSPACE. */
+int tb_simflash_init(struct tb_simflash *sf, const char *name, uint32_t size, uint32_t sector_size,
+                     uint32_t write_size, const struct tb_sim_timing *timing,
+                     struct tb_sim_power *power);
+void tb_simflash_free(struct tb_simflash *sf);
+void tb_simflash_reset_counters(struct tb_simflash *sf);
+/* The most erases any one sector has received since the counters were reset. */
+uint32_t tb_simflash_max_sector_erases(const struct tb_simflash *sf);
+
+/* The nRF5340 DK: app-core internal flash, net-core internal flash, QSPI NOR. */
+enum { TB_SIM_APP = 0, TB_SIM_NET = 1, TB_SIM_QSPI = 2, TB_SIM_NFLASH = 3 };
+
+struct tb_simdev {
+    struct tb_sim_power power;
+    struct tb_simflash fl[TB_SIM_NFLASH];
+};
+
+/* Geometry and timing model of the nRF5340 DK (one table, sim/nrf5340_model.c). */
+struct tb_sim_part {
+    const char *name;
+    const char *file; /* file name in a device directory */
+    uint32_t size, sector_size, write_size;
+    struct tb_sim_timing timing;
+};
+extern const struct tb_sim_part tb_sim_nrf5340_parts[TB_SIM_NFLASH];
+
+int tb_simdev_init(struct tb_simdev *d);
+void tb_simdev_free(struct tb_simdev *d);
+/* Save / load every flash to / from files in dir (created if missing). */
+int tb_simdev_save(const struct tb_simdev *d, const char *dir);
+int tb_simdev_load(struct tb_simdev *d, const char *dir);
+/* Arm a power cut at operation number op (counted from now), torn with seed. 0 disarms. */
+void tb_simdev_arm_cut(struct tb_simdev *d, uint64_t op, uint64_t seed);
+/* Power back on after a cut (a reset): the counters of operations restart at 0. */
+void tb_simdev_power_on(struct tb_simdev *d);
+void tb_simdev_reset_counters(struct tb_simdev *d);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,37 @@
+/* Texts for tb_err codes: what went wrong, in words a user can act on. */
+#include "twinboot/error.h"
+
+const char *tb_strerror(int err)
+{
+    switch (err) {
+    case TB_OK: return "ok";
+    case TB_E_INVAL: return "invalid argument";
+    case TB_E_RANGE: return "access outside the flash area";
+    case TB_E_ALIGN: return "offset or length not aligned to the flash's write block or sector";
+    case TB_E_IO: return "flash I/O error";
+    case TB_E_POWER: return "power was cut";
+    case TB_E_REPROGRAM: return "program of flash not erased since its last program";
+    case TB_E_UNSUPPORTED: return "not supported by this build";
+    case TB_E_CRYPTO: return "crypto backend failure";
+    case TB_E_NOSPACE: return "no space left in a fixed buffer";
+    case TB_E_IMG_MAGIC: return "bad image magic (not an MCUboot image, or a big-endian one)";
+    case TB_E_IMG_HDR_SIZE: return "header size out of range";
+    case TB_E_IMG_TOO_LARGE: return "image larger than the slot";
+    case TB_E_IMG_FLAGS: return "image flags ask for an unsupported feature (encryption, compression, PIC)";
+    case TB_E_IMG_NON_BOOTABLE: return "image is flagged non-bootable";
+    case TB_E_IMG_TLV_MAGIC: return "bad TLV info magic";
+    case TB_E_IMG_PROT_SIZE: return "protected TLV area size does not match the header";
+    case TB_E_IMG_TLV_OVERFLOW: return "TLV area overflows the slot";
+    case TB_E_IMG_TLV_LEN: return "TLV length out of bounds";
+    case TB_E_IMG_TLV_UNPROTECTED: return "security counter or dependency TLV outside the protected area";
+    case TB_E_IMG_NO_HASH: return "image has no hash TLV";
+    case TB_E_IMG_HASH_MISMATCH: return "image hash mismatch";
+    case TB_E_IMG_UNKNOWN_KEY: return "image is signed by an unknown key";
+    case TB_E_IMG_NO_SIGNATURE: return "no signature found for a trusted key";
+    case TB_E_IMG_BAD_SIGNATURE: return "bad signature";
+    case TB_E_IMG_KEY: return "trusted key cannot be parsed";
+    case TB_E_IMG_TOO_MANY_DEPS: return "too many dependency TLVs";
+    case TB_E_IMG_EMPTY: return "slot is empty (erased)";
+    default: return "unknown error";
+    }
+}

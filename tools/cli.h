@@ -1,0 +1,23 @@
+/* Shared pieces of the twinboot command-line tool. */
+#ifndef TB_TOOLS_CLI_H
+#define TB_TOOLS_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Exit codes scripts can rely on (documented in docs/user-guide.md). */
+enum {
+    TB_EXIT_OK = 0,
+    TB_EXIT_FAIL = 1,       /* the operation ran and failed (invalid image, I/O error...) */
+    TB_EXIT_USAGE = 2,      /* bad command line */
+    TB_EXIT_NO_BOOTABLE = 3 /* the simulated device has no bootable image */
+};
+
+int cmd_image(int argc, char **argv);
+
+/* "0x200", "512", "1M"/"64K": 0 or -1. */
+int cli_parse_u32(const char *s, uint32_t *out);
+void cli_hex(const uint8_t *p, size_t n, char *out);
+
+#endif

@@ -1,0 +1,401 @@
+/* Signing: the same bytes imgtool 2.x writes for the same inputs and options
+ * (so Ed25519 output, which is deterministic, is byte-identical to imgtool's). */
+#include "imgbuild.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "twinboot/crypto.h"
+#include "twinboot/error.h"
+#include "twinboot/trailer.h"
+
+#define DEFAULT_MAX_SECTORS 128U
+
+void tb_sign_opts_default(struct tb_sign_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->align = 1;
+    o->erased_val = 0xff;
+    o->sha = 256;
+}
+
+void tb_signed_free(struct tb_signed *s)
+{
+    free(s->data);
+    memset(s, 0, sizeof(*s));
+}
+
+static int parse_uint(const char **p, unsigned long max, unsigned long *out)
+{
+    const char *s = *p;
+    if (!isdigit((unsigned char)*s)) {
+        return -1;
+    }
+    unsigned long v = 0;
+    while (isdigit((unsigned char)*s)) {
+        v = v * 10 + (unsigned long)(*s - '0');
+        if (v > max) {
+            return -1;
+        }
+        s++;
+    }
+    *p = s;
+    *out = v;
+    return 0;
+}
+
+static int parse_version_at(const char **p, struct tb_image_version *v)
+{
+    unsigned long maj, min = 0, rev = 0, build = 0;
+    const char *s = *p;
+    if (parse_uint(&s, 255, &maj) != 0) {
+        return -1;
+    }
+    if (*s == '.') {
+        s++;
+        if (parse_uint(&s, 255, &min) != 0) {
+            return -1;
+        }
+        if (*s == '.') {
+            s++;
+            if (parse_uint(&s, 65535, &rev) != 0) {
+                return -1;
+            }
+        }
+    }
+    if (*s == '+') {
+        s++;
+        if (parse_uint(&s, 0xffffffffUL, &build) != 0) {
+            return -1;
+        }
+    }
+    v->major = (uint8_t)maj;
+    v->minor = (uint8_t)min;
+    v->revision = (uint16_t)rev;
+    v->build = (uint32_t)build;
+    *p = s;
+    return 0;
+}
+
+int tb_parse_version(const char *s, struct tb_image_version *v)
+{
+    if (parse_version_at(&s, v) != 0 || *s != '\0') {
+        return -1;
+    }
+    return 0;
+}
+
+static void skip_ws(const char **p)
+{
+    while (isspace((unsigned char)**p)) {
+        (*p)++;
+    }
+}
+
+int tb_parse_dependencies(const char *s, struct tb_image_dep *deps, size_t max)
+{
+    size_t n = 0;
+    for (;;) {
+        unsigned long id;
+        skip_ws(&s);
+        if (*s == '\0') {
+            break;
+        }
+        if (*s++ != '(') {
+            return -1;
+        }
+        skip_ws(&s);
+        if (parse_uint(&s, 255, &id) != 0) {
+            return -1;
+        }
+        skip_ws(&s);
+        if (*s++ != ',') {
+            return -1;
+        }
+        skip_ws(&s);
+        if (n >= max) {
+            return -1;
+        }
+        deps[n].image_id = (uint8_t)id;
+        if (parse_version_at(&s, &deps[n].min_version) != 0) {
+            return -1;
+        }
+        skip_ws(&s);
+        if (*s++ != ')') {
+            return -1;
+        }
+        n++;
+        skip_ws(&s);
+        if (*s == ',') {
+            s++;
+        }
+    }
+    return n == 0 ? -1 : (int)n;
+}
+
+/* A growing byte buffer; the tools may use the heap freely. */
+struct buf {
+    uint8_t *p;
+    size_t len, cap;
+};
+
+static int buf_put(struct buf *b, const void *d, size_t n)
+{
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + n) {
+            cap *= 2;
+        }
+        uint8_t *np = realloc(b->p, cap);
+        if (np == NULL) {
+            return -1;
+        }
+        b->p = np;
+        b->cap = cap;
+    }
+    if (n > 0) {
+        memcpy(b->p + b->len, d, n);
+    }
+    b->len += n;
+    return 0;
+}
+
+static int buf_tlv(struct buf *b, uint16_t type, const void *v, uint16_t len)
+{
+    uint8_t h[4] = {(uint8_t)type, (uint8_t)(type >> 8), (uint8_t)len, (uint8_t)(len >> 8)};
+    return buf_put(b, h, 4) || buf_put(b, v, len) ? -1 : 0;
+}
+
+static void put_version(uint8_t *p, const struct tb_image_version *v)
+{
+    p[0] = v->major;
+    p[1] = v->minor;
+    p[2] = (uint8_t)v->revision;
+    p[3] = (uint8_t)(v->revision >> 8);
+    for (int i = 0; i < 4; i++) {
+        p[4 + i] = (uint8_t)(v->build >> (8 * i));
+    }
+}
+
+static int digest(int alg, const uint8_t *a, size_t alen, const uint8_t *b, size_t blen, uint8_t *out)
+{
+    struct tb_hash_ctx c;
+    if (tb_hash_init(&c, alg) != TB_OK) {
+        return -1;
+    }
+    if (tb_hash_update(&c, a, alen) != TB_OK || tb_hash_update(&c, b, blen) != TB_OK) {
+        tb_hash_abort(&c);
+        return -1;
+    }
+    return tb_hash_finish(&c, out) == TB_OK ? 0 : -1;
+}
+
+static uint32_t trailer_size(const struct tb_sign_opts *o, uint32_t max_align)
+{
+    uint32_t magic_area = (TB_TRAILER_MAGIC_SIZE + max_align - 1) & ~(max_align - 1);
+    if (o->overwrite_only) {
+        return max_align * 2 + magic_area;
+    }
+    uint32_t m = o->max_sectors ? o->max_sectors : DEFAULT_MAX_SECTORS;
+    return m * 3 * o->align + max_align * 4 + magic_area;
+}
+
+int tb_sign_image(const struct tb_sign_opts *o, const struct tbk_key *key, const uint8_t *in,
+                  size_t in_len, struct tb_signed *out, char *err, size_t errlen)
+{
+    struct buf img = {0}, prot = {0}, tlv = {0};
+    uint8_t *pub = NULL;
+    size_t pub_len = 0;
+    int rc = -1;
+    memset(out, 0, sizeof(*out));
+
+    uint32_t max_align = o->max_align ? o->max_align : (o->align > 8 ? o->align : 8);
+    int alg = o->sha == 384 ? TB_HASH_SHA384 : o->sha == 512 ? TB_HASH_SHA512 : TB_HASH_SHA256;
+    if (o->align == 0 || o->align > 32 || (o->align & (o->align - 1)) != 0) {
+        snprintf(err, errlen, "--align must be 1, 2, 4, 8, 16 or 32");
+        return -1;
+    }
+    if (max_align < 8 || max_align > 32 || (max_align & (max_align - 1)) != 0) {
+        snprintf(err, errlen, "--max-align must be 8, 16 or 32");
+        return -1;
+    }
+    if (o->header_size < TB_IMAGE_HEADER_SIZE || o->header_size > 0xffff) {
+        snprintf(err, errlen, "--header-size must be 0x20..0xffff");
+        return -1;
+    }
+    if (o->slot_size == 0) {
+        snprintf(err, errlen, "--slot-size is required");
+        return -1;
+    }
+    if (key != NULL && alg != TB_HASH_SHA256) {
+        snprintf(err, errlen, "%s keys sign SHA-256 digests: drop --sha", tbk_type_name(tbk_type(key)));
+        return -1;
+    }
+    if (key != NULL && !tbk_is_private(key)) {
+        snprintf(err, errlen, "signing needs the private key, not a public one");
+        return -1;
+    }
+
+    if (o->pad_header) {
+        for (uint32_t i = 0; i < o->header_size; i++) {
+            if (buf_put(&img, &o->erased_val, 1) != 0) {
+                goto oom;
+            }
+        }
+    } else {
+        for (size_t i = 0; i < o->header_size; i++) {
+            if (i >= in_len || in[i] != 0) {
+                snprintf(err, errlen,
+                         "the input does not start with %u zero bytes of header room: "
+                         "use --pad-header, or link the application with header space",
+                         (unsigned)o->header_size);
+                goto out;
+            }
+        }
+    }
+    if (buf_put(&img, in, in_len) != 0) {
+        goto oom;
+    }
+    if (img.len - o->header_size > 0xffffffffu) {
+        snprintf(err, errlen, "input too large");
+        goto out;
+    }
+
+    /* Protected TLVs, in imgtool's order: security counter, then dependencies. */
+    if (o->has_sec_cnt) {
+        uint8_t v[4] = {(uint8_t)o->sec_cnt, (uint8_t)(o->sec_cnt >> 8), (uint8_t)(o->sec_cnt >> 16),
+                        (uint8_t)(o->sec_cnt >> 24)};
+        if (buf_tlv(&prot, TB_TLV_SEC_CNT, v, 4) != 0) {
+            goto oom;
+        }
+    }
+    for (size_t i = 0; i < o->ndeps; i++) {
+        uint8_t v[12] = {o->deps[i].image_id, 0, 0, 0};
+        put_version(v + 4, &o->deps[i].min_version);
+        if (buf_tlv(&prot, TB_TLV_DEPENDENCY, v, 12) != 0) {
+            goto oom;
+        }
+    }
+    uint16_t prot_size = 0;
+    if (prot.len > 0) {
+        if (prot.len + 4 > 0xffff) {
+            snprintf(err, errlen, "too many protected TLVs");
+            goto out;
+        }
+        prot_size = (uint16_t)(prot.len + 4);
+        uint8_t info[4] = {(uint8_t)TB_TLV_PROT_INFO_MAGIC, (uint8_t)(TB_TLV_PROT_INFO_MAGIC >> 8),
+                           (uint8_t)prot_size, (uint8_t)(prot_size >> 8)};
+        struct buf full = {0};
+        if (buf_put(&full, info, 4) || buf_put(&full, prot.p, prot.len)) {
+            free(full.p);
+            goto oom;
+        }
+        free(prot.p);
+        prot = full;
+    }
+
+    struct tb_image_header h = {
+        .magic = TB_IMAGE_MAGIC,
+        .load_addr = o->has_load_addr ? o->load_addr : 0,
+        .hdr_size = (uint16_t)o->header_size,
+        .protect_tlv_size = prot_size,
+        .img_size = (uint32_t)(img.len - o->header_size),
+        .flags = (o->non_bootable ? TB_IMAGE_F_NON_BOOTABLE : 0) | (o->rom_fixed ? TB_IMAGE_F_ROM_FIXED : 0) |
+                 (o->has_load_addr ? TB_IMAGE_F_RAM_LOAD : 0),
+        .ver = o->version,
+    };
+    tb_image_header_encode(&h, img.p);
+
+    uint8_t dig[64];
+    size_t dlen = tb_hash_len(alg);
+    if (digest(alg, img.p, img.len, prot.p, prot.len, dig) != 0) {
+        snprintf(err, errlen, "hashing failed");
+        goto out;
+    }
+
+    /* Unprotected TLVs: hash, key id, signature. */
+    uint16_t htype = alg == TB_HASH_SHA384 ? TB_TLV_SHA384 : alg == TB_HASH_SHA512 ? TB_TLV_SHA512 : TB_TLV_SHA256;
+    if (buf_tlv(&tlv, htype, dig, (uint16_t)dlen) != 0) {
+        goto oom;
+    }
+    if (key != NULL) {
+        uint8_t sig[512];
+        size_t sig_len = sizeof(sig);
+        if (tbk_pub_der(key, &pub, &pub_len) != 0) {
+            snprintf(err, errlen, "cannot encode the public key");
+            goto out;
+        }
+        if (o->pubkey_full) {
+            if (buf_tlv(&tlv, TB_TLV_PUBKEY, pub, (uint16_t)pub_len) != 0) {
+                goto oom;
+            }
+        } else {
+            uint8_t kh[32];
+            if (digest(TB_HASH_SHA256, pub, pub_len, NULL, 0, kh) != 0 ||
+                buf_tlv(&tlv, TB_TLV_KEYHASH, kh, 32) != 0) {
+                goto oom;
+            }
+        }
+        if (tbk_sign_digest(key, dig, dlen, sig, &sig_len) != 0) {
+            snprintf(err, errlen, "signing failed");
+            goto out;
+        }
+        uint16_t stype = tbk_type(key) == TB_KEY_ECDSA_P256 ? TB_TLV_ECDSA_SIG
+                         : tbk_type(key) == TB_KEY_RSA2048  ? TB_TLV_RSA2048_PSS
+                                                            : TB_TLV_ED25519;
+        if (buf_tlv(&tlv, stype, sig, (uint16_t)sig_len) != 0) {
+            goto oom;
+        }
+    }
+    uint16_t tot = (uint16_t)(tlv.len + 4);
+    uint8_t info[4] = {(uint8_t)TB_TLV_INFO_MAGIC, (uint8_t)(TB_TLV_INFO_MAGIC >> 8), (uint8_t)tot,
+                       (uint8_t)(tot >> 8)};
+    if (buf_put(&img, prot.p, prot.len) || buf_put(&img, info, 4) || buf_put(&img, tlv.p, tlv.len)) {
+        goto oom;
+    }
+
+    uint32_t tsize = trailer_size(o, max_align);
+    if ((uint64_t)img.len + tsize > o->slot_size) {
+        snprintf(err, errlen, "image size (0x%zx) + trailer (0x%x) exceeds the slot size 0x%x", img.len,
+                 (unsigned)tsize, (unsigned)o->slot_size);
+        goto out;
+    }
+    out->image_len = img.len;
+    out->max_align = max_align;
+    if (o->pad || o->confirm) {
+        struct tb_trailer_layout l;
+        uint8_t magic[TB_TRAILER_MAGIC_SIZE];
+        if (tb_trailer_layout(o->slot_size, max_align, &l) != TB_OK) {
+            snprintf(err, errlen, "slot size 0x%x does not fit the trailer", (unsigned)o->slot_size);
+            goto out;
+        }
+        while (img.len < o->slot_size) {
+            if (buf_put(&img, &o->erased_val, 1) != 0) {
+                goto oom;
+            }
+        }
+        tb_trailer_magic(max_align, magic);
+        out->magic_off = o->slot_size - TB_TRAILER_MAGIC_SIZE;
+        memcpy(img.p + out->magic_off, magic, sizeof(magic));
+        if (o->confirm && !o->overwrite_only) {
+            out->has_image_ok = true;
+            out->image_ok_off = l.image_ok_off;
+            img.p[l.image_ok_off] = TB_FLAG_SET;
+        }
+    }
+    out->data = img.p;
+    out->len = img.len;
+    img.p = NULL;
+    rc = 0;
+    goto out;
+oom:
+    snprintf(err, errlen, "out of memory");
+out:
+    free(img.p);
+    free(prot.p);
+    free(tlv.p);
+    free(pub);
+    return rc;
+}

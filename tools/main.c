@@ -1,0 +1,83 @@
+/* twinboot: one command-line tool for images, the simulated device and (later) SMP. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#ifndef TB_VERSION
+#define TB_VERSION "0.0.0"
+#endif
+
+static const char usage[] =
+    "usage: twinboot <group> <command> [options]\n"
+    "\n"
+    "Power-fail-safe dual-core bootloader and DFU tools for the nRF5340.\n"
+    "\n"
+    "groups:\n"
+    "  image   keygen, getpub, getpubhash, sign, verify, dumpinfo (imgtool's names)\n"
+    "  sim     the simulated nRF5340 DK: new, load, status\n"
+    "\n"
+    "options:\n"
+    "  -h, --help      this text; 'twinboot <group> --help' for a group\n"
+    "      --version   print the version\n"
+    "\n"
+    "Exit codes: 0 success, 1 failure, 2 usage error, 3 no bootable image.\n";
+
+int cmd_sim(int argc, char **argv);
+
+int cli_parse_u32(const char *s, uint32_t *out)
+{
+    char *end;
+    if (s == NULL || *s == '\0' || *s == '-') {
+        return -1;
+    }
+    unsigned long long v = strtoull(s, &end, 0);
+    unsigned long long mul = 1;
+    if (*end == 'K' || *end == 'k') {
+        mul = 1024;
+        end++;
+    } else if (*end == 'M' || *end == 'm') {
+        mul = 1024 * 1024;
+        end++;
+    }
+    if (*end != '\0' || v > 0xffffffffULL / mul) {
+        return -1;
+    }
+    *out = (uint32_t)(v * mul);
+    return 0;
+}
+
+void cli_hex(const uint8_t *p, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[p[i] >> 4];
+        out[2 * i + 1] = digits[p[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return TB_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+        fputs(usage, stdout);
+        return TB_EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("twinboot %s\n", TB_VERSION);
+        return TB_EXIT_OK;
+    }
+    if (strcmp(argv[1], "image") == 0) {
+        return cmd_image(argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "sim") == 0) {
+        return cmd_sim(argc - 1, argv + 1);
+    }
+    fprintf(stderr, "twinboot: unknown group '%s'\n\n%s", argv[1], usage);
+    return TB_EXIT_USAGE;
+}
