@@ -103,6 +103,19 @@ void tb_hash_abort(struct tb_hash_ctx *c)
 
 #define OID_ED25519 "\x2b\x65\x70" /* 1.3.101.112 */
 
+/* Map an mbedTLS result: out of (static) heap is the backend failing, not a
+ * verdict on the key or the image. */
+static int mbed_rc(int mrc, int verdict)
+{
+    if (mrc == 0) {
+        return TB_OK;
+    }
+    if (mrc == MBEDTLS_ERR_MPI_ALLOC_FAILED || mrc == MBEDTLS_ERR_ECP_ALLOC_FAILED) {
+        return TB_E_CRYPTO;
+    }
+    return verdict;
+}
+
 /* SubjectPublicKeyInfo: SEQUENCE { AlgorithmIdentifier, BIT STRING key }.
  * Checks the algorithm OID (and, if given, the parameters OID) and points
  * *key at the key bits. */
@@ -148,18 +161,16 @@ static int ecdsa_p256_verify(const uint8_t *der, size_t der_len, const uint8_t *
     }
     mbedtls_ecdsa_context ctx;
     mbedtls_ecdsa_init(&ctx);
-    if (mbedtls_ecp_group_load(&ctx.grp, MBEDTLS_ECP_DP_SECP256R1) != 0) {
-        rc = TB_E_CRYPTO;
-    } else if (mbedtls_ecp_point_read_binary(&ctx.grp, &ctx.Q, q, q_len) != 0 ||
-               mbedtls_ecp_check_pubkey(&ctx.grp, &ctx.Q) != 0) {
-        rc = TB_E_IMG_KEY;
-    } else {
-        int mrc = mbedtls_ecdsa_read_signature(&ctx, digest, digest_len, sig, sig_len);
-        if (mrc == MBEDTLS_ERR_MPI_ALLOC_FAILED || mrc == MBEDTLS_ERR_ECP_ALLOC_FAILED) {
-            rc = TB_E_CRYPTO;
-        } else {
-            rc = mrc == 0 ? TB_OK : TB_E_IMG_BAD_SIGNATURE;
-        }
+    rc = mbed_rc(mbedtls_ecp_group_load(&ctx.grp, MBEDTLS_ECP_DP_SECP256R1), TB_E_CRYPTO);
+    if (rc == TB_OK) {
+        rc = mbed_rc(mbedtls_ecp_point_read_binary(&ctx.grp, &ctx.Q, q, q_len), TB_E_IMG_KEY);
+    }
+    if (rc == TB_OK) {
+        rc = mbed_rc(mbedtls_ecp_check_pubkey(&ctx.grp, &ctx.Q), TB_E_IMG_KEY);
+    }
+    if (rc == TB_OK) {
+        rc = mbed_rc(mbedtls_ecdsa_read_signature(&ctx, digest, digest_len, sig, sig_len),
+                     TB_E_IMG_BAD_SIGNATURE);
     }
     mbedtls_ecdsa_free(&ctx);
     return rc;
@@ -183,19 +194,40 @@ static int rsa2048_pss_verify(const uint8_t *der, size_t der_len, const uint8_t 
     mbedtls_mpi_init(&n);
     mbedtls_mpi_init(&e);
     mbedtls_rsa_init(&rsa, MBEDTLS_RSA_PKCS_V21, MBEDTLS_MD_SHA256);
-    if (mbedtls_asn1_get_tag(&p, end, &l, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0 ||
-        p + l != end || mbedtls_asn1_get_mpi(&p, end, &n) != 0 ||
-        mbedtls_asn1_get_mpi(&p, end, &e) != 0 || p != end ||
-        mbedtls_rsa_import(&rsa, &n, NULL, NULL, NULL, &e) != 0 || mbedtls_rsa_complete(&rsa) != 0 ||
-        mbedtls_rsa_check_pubkey(&rsa) != 0 || mbedtls_rsa_get_len(&rsa) != 256) {
+    rc = mbed_rc(mbedtls_asn1_get_tag(&p, end, &l, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE),
+                 TB_E_IMG_KEY);
+    if (rc == TB_OK && p + l != end) {
         rc = TB_E_IMG_KEY;
-    } else if (sig_len != 256) {
+    }
+    if (rc == TB_OK) {
+        rc = mbed_rc(mbedtls_asn1_get_mpi(&p, end, &n), TB_E_IMG_KEY);
+    }
+    if (rc == TB_OK) {
+        rc = mbed_rc(mbedtls_asn1_get_mpi(&p, end, &e), TB_E_IMG_KEY);
+    }
+    if (rc == TB_OK && p != end) {
+        rc = TB_E_IMG_KEY;
+    }
+    if (rc == TB_OK) {
+        rc = mbed_rc(mbedtls_rsa_import(&rsa, &n, NULL, NULL, NULL, &e), TB_E_IMG_KEY);
+    }
+    if (rc == TB_OK) {
+        rc = mbed_rc(mbedtls_rsa_complete(&rsa), TB_E_IMG_KEY);
+    }
+    if (rc == TB_OK) {
+        rc = mbed_rc(mbedtls_rsa_check_pubkey(&rsa), TB_E_IMG_KEY);
+    }
+    if (rc == TB_OK && mbedtls_rsa_get_len(&rsa) != 256) {
+        rc = TB_E_IMG_KEY;
+    }
+    if (rc == TB_OK && sig_len != 256) {
         rc = TB_E_IMG_BAD_SIGNATURE;
-    } else {
-        int mrc = mbedtls_rsa_rsassa_pss_verify_ext(&rsa, NULL, NULL, MBEDTLS_RSA_PUBLIC, MBEDTLS_MD_SHA256,
-                                                    (unsigned int)digest_len, digest, MBEDTLS_MD_SHA256, 32,
-                                                    sig);
-        rc = mrc == 0 ? TB_OK : TB_E_IMG_BAD_SIGNATURE;
+    }
+    if (rc == TB_OK) {
+        rc = mbed_rc(mbedtls_rsa_rsassa_pss_verify_ext(&rsa, NULL, NULL, MBEDTLS_RSA_PUBLIC, MBEDTLS_MD_SHA256,
+                                                       (unsigned int)digest_len, digest, MBEDTLS_MD_SHA256, 32,
+                                                       sig),
+                     TB_E_IMG_BAD_SIGNATURE);
     }
     mbedtls_rsa_free(&rsa);
     mbedtls_mpi_free(&n);

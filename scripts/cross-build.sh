@@ -44,6 +44,7 @@ SRC_CACHE=$(abspath "${TB_CROSS_SRC_DIR:-$OUT/src}")
 LIB_DIR=$(abspath "${TB_CROSS_LIB_DIR:-$ROOT/lib}")
 JOBS=${TB_CROSS_JOBS:-$(nproc 2>/dev/null || echo 2)}
 CONFIG=$ROOT/port/nrf5340/mbedtls_config.h
+case $JOBS in ''|*[!0-9]*|0) JOBS=1 ;; esac
 cd "$ROOT"
 
 START=$SECONDS

@@ -282,10 +282,15 @@ static void test_sign_ecdsa_matches_imgtool(void **state)
     struct tb_image_info winfo;
     assert_int_equal(validate_buf(want.data, want.len, &r, &winfo), TB_OK);
     assert_memory_equal(info.hash, winfo.hash, 32);
-    /* everything before the signature TLV: header, payload, protected TLVs, SHA256, KEYHASH */
-    size_t common = info.tlv_off + info.hdr.protect_tlv_size + 4 + (4 + 32) + (4 + 32);
-    assert_memory_equal(s.data, want.data, common);
-    assert_int_equal(s.data[common], TB_TLV_ECDSA_SIG);
+    /* Header, payload and protected TLVs are identical; so are the SHA256
+     * and KEYHASH TLVs. Only the unprotected total and the signature TLV
+     * depend on the DER signature's length (70..72 bytes). */
+    size_t hashed = info.tlv_off + info.hdr.protect_tlv_size;
+    assert_memory_equal(s.data, want.data, hashed);
+    assert_memory_equal(s.data + hashed + 4, want.data + hashed + 4, (4 + 32) + (4 + 32));
+    size_t sig = hashed + 4 + (4 + 32) + (4 + 32);
+    assert_int_equal(s.data[sig], TB_TLV_ECDSA_SIG);
+    assert_int_equal(s.len, sig + 4 + s.data[sig + 2]);
     ring_free(&r);
     tb_blob_free(&want);
     tb_signed_free(&s);
