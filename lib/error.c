@@ -32,6 +32,13 @@ const char *tb_strerror(int err)
     case TB_E_IMG_KEY: return "trusted key cannot be parsed";
     case TB_E_IMG_TOO_MANY_DEPS: return "too many dependency TLVs";
     case TB_E_IMG_EMPTY: return "slot is empty (erased)";
+    case TB_E_BOOT_DOWNGRADE: return "older than the running image (downgrade prevention)";
+    case TB_E_BOOT_SEC_CNT: return "security counter lower than the running image's";
+    case TB_E_BOOT_DEPENDENCY: return "a dependency on another image is not met";
+    case TB_E_BOOT_NO_BACKUP: return "no valid backup to revert to";
+    case TB_E_BOOT_NO_IMAGE: return "no bootable image";
+    case TB_E_BOOT_LAYOUT: return "invalid partition layout";
+    case TB_E_BOOT_JOURNAL: return "progress journal does not match the flash contents";
     default: return "unknown error";
     }
 }

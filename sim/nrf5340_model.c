@@ -21,6 +21,7 @@ const struct tb_sim_part tb_sim_nrf5340_parts[TB_SIM_NFLASH] = {
             .prog_ns = 41000u,     /* tWRITE 41 us per word */
             .prog_unit = 4u,
             .read_ns_per_kib = 0u, /* memory-mapped: not modelled */
+            .async_erase = false,  /* the CPU stalls while the NVMC erases */
         },
     },
     [TB_SIM_NET] = {
@@ -35,6 +36,7 @@ const struct tb_sim_part tb_sim_nrf5340_parts[TB_SIM_NFLASH] = {
             .prog_ns = 41000u,
             .prog_unit = 4u,
             .read_ns_per_kib = 0u,
+            .async_erase = false,
         },
     },
     [TB_SIM_QSPI] = {
@@ -50,6 +52,7 @@ const struct tb_sim_part tb_sim_nrf5340_parts[TB_SIM_NFLASH] = {
             .prog_ns = 850000u,          /* 0.85 ms typical per 256 B page */
             .prog_unit = 256u,
             .read_ns_per_kib = 256000u,  /* ~4 MB/s: 250 ns per byte */
+            .async_erase = true,         /* the chip erases on its own once told to */
         },
     },
 };

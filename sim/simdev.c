@@ -213,15 +213,34 @@ void tb_simdev_arm_cut(struct tb_simdev *d, uint64_t op, uint64_t seed)
     d->power.seed = seed;
 }
 
+/* Back to time 0: no operation running, none pending. */
+static void tb_simdev_reset_clock(struct tb_simdev *d)
+{
+    d->power.now_ns = 0;
+    for (int i = 0; i < TB_SIM_NFLASH; i++)
+        d->fl[i].busy_until_ns = 0;
+}
+
 void tb_simdev_power_on(struct tb_simdev *d)
 {
     d->power.off = false;
     d->power.cut_at = 0;
     d->power.ops = 0;
+    tb_simdev_reset_clock(d);
 }
 
 void tb_simdev_reset_counters(struct tb_simdev *d)
 {
     for (int i = 0; i < TB_SIM_NFLASH; i++)
         tb_simflash_reset_counters(&d->fl[i]);
+    tb_simdev_reset_clock(d);
+}
+
+uint64_t tb_simdev_elapsed_ns(const struct tb_simdev *d)
+{
+    uint64_t t = d->power.now_ns;
+    for (int i = 0; i < TB_SIM_NFLASH; i++)
+        if (d->fl[i].busy_until_ns > t)
+            t = d->fl[i].busy_until_ns;
+    return t;
 }

@@ -11,6 +11,12 @@
  * (len / unit * unit_ns); the remainder of a unit is prorated and rounded to
  * the nearest ns. Programming uses prog_unit / prog_ns, reading uses 1024 B /
  * read_ns_per_kib.
+ *
+ * Elapsed time (the device clock, see sim.h): every executed operation with a
+ * non-zero modelled time starts at max(power->now_ns, busy_until_ns) and
+ * busy_until_ns becomes its end; now_ns moves to the end too, or stays at the
+ * start for an erase on an async_erase part. Refused calls do not move the
+ * clock; a torn operation takes its full time, as in busy_ns.
  */
 #include "twinboot/sim.h"
 
@@ -43,6 +49,16 @@ static uint64_t tb_sf_torn_state(uint64_t seed, uint64_t op)
 static uint64_t tb_sf_scale(uint64_t len, uint64_t unit_ns, uint64_t unit)
 {
     return (len / unit) * unit_ns + ((len % unit) * unit_ns + unit / 2) / unit;
+}
+
+/* Run an operation of dur ns on sf's part; wait: the CPU waits for its end. */
+static void tb_sf_clock(struct tb_simflash *sf, uint64_t dur, bool wait)
+{
+    struct tb_sim_power *p = sf->power;
+    uint64_t start = p->now_ns > sf->busy_until_ns ? p->now_ns : sf->busy_until_ns;
+
+    sf->busy_until_ns = start + dur;
+    p->now_ns = wait ? start + dur : start;
 }
 
 static int tb_sf_check_range(const struct tb_simflash *sf, uint32_t off, uint32_t len)
@@ -140,7 +156,10 @@ static int tb_sf_read(const struct tb_flash *f, uint32_t off, void *buf, uint32_
         memcpy(buf, sf->mem + off, len);
     sf->cnt.read_ops++;
     sf->cnt.bytes_read += len;
-    sf->cnt.read_ns += tb_sf_scale(len, sf->timing.read_ns_per_kib, 1024);
+    uint64_t dur = tb_sf_scale(len, sf->timing.read_ns_per_kib, 1024);
+    sf->cnt.read_ns += dur;
+    if (dur != 0) /* memory-mapped reads take no modelled time and wait for nothing */
+        tb_sf_clock(sf, dur, true);
     return TB_OK;
 }
 
@@ -169,7 +188,9 @@ static int tb_sf_program(const struct tb_flash *f, uint32_t off, const void *buf
     /* a torn operation still took its full time (the caller waited for it) */
     sf->cnt.prog_ops++;
     sf->cnt.bytes_programmed += len;
-    sf->cnt.busy_ns += tb_sf_scale(len, sf->timing.prog_ns, sf->timing.prog_unit);
+    uint64_t dur = tb_sf_scale(len, sf->timing.prog_ns, sf->timing.prog_unit);
+    sf->cnt.busy_ns += dur;
+    tb_sf_clock(sf, dur, true);
     if (tb_sf_power_tick(sf->power)) {
         tb_sf_torn_program(sf, off, src, len);
         return TB_E_POWER;
@@ -194,6 +215,7 @@ static int tb_sf_erase(const struct tb_flash *f, uint32_t sector_off)
 
     sf->cnt.erases++;
     sf->cnt.busy_ns += sf->timing.erase_ns;
+    tb_sf_clock(sf, sf->timing.erase_ns, !sf->timing.async_erase);
     sf->sector_erases[sector_off / ss]++;
     if (tb_sf_power_tick(sf->power)) {
         tb_sf_torn_erase(sf, sector_off);

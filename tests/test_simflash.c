@@ -137,6 +137,10 @@ static void test_nrf5340_table(void **state)
     assert_int_equal(p[TB_SIM_QSPI].write_size, 4);
     assert_int_equal(p[TB_SIM_QSPI].timing.prog_unit, 256);
     assert_int_equal(p[TB_SIM_QSPI].timing.read_ns_per_kib, 256000);
+    /* only the external chip erases on its own */
+    assert_false(p[TB_SIM_APP].timing.async_erase);
+    assert_false(p[TB_SIM_NET].timing.async_erase);
+    assert_true(p[TB_SIM_QSPI].timing.async_erase);
 }
 
 /* ---- NOR semantics ---- */
@@ -537,6 +541,203 @@ static void test_counters_and_time(void **state)
     assert_int_equal(tb_simflash_max_sector_erases(sa), 0);
 }
 
+/* ---- elapsed time with overlap (device clock) ---- */
+
+static void test_clock_qspi_erase_overlaps_app_erase(void **state)
+{
+    struct tb_simdev *d = *state;
+    const struct tb_flash *app = &d->fl[TB_SIM_APP].flash;
+    const struct tb_flash *qspi = &d->fl[TB_SIM_QSPI].flash;
+
+    assert_int_equal(tb_simdev_elapsed_ns(d), 0);
+    /* QSPI erase issued at 0: the CPU goes on at once, the chip is busy to 40 ms */
+    assert_int_equal(qspi->erase(qspi, 0), TB_OK);
+    assert_int_equal(d->power.now_ns, 0);
+    assert_int_equal(d->fl[TB_SIM_QSPI].busy_until_ns, 40000000ull);
+    assert_int_equal(tb_simdev_elapsed_ns(d), 40000000ull);
+    /* app erase 0 .. 87.5 ms, the CPU stalls: the QSPI erase is hidden under it */
+    assert_int_equal(app->erase(app, 0), TB_OK);
+    assert_int_equal(d->power.now_ns, 87500000ull);
+    assert_int_equal(d->fl[TB_SIM_APP].busy_until_ns, 87500000ull);
+    assert_int_equal(tb_simdev_elapsed_ns(d), 87500000ull);
+    /* the busy_ns sums are unchanged: 40 + 87.5 = 127.5 ms of part time */
+    assert_int_equal(d->fl[TB_SIM_QSPI].cnt.busy_ns + d->fl[TB_SIM_APP].cnt.busy_ns,
+                     127500000ull);
+}
+
+static void test_clock_program_waits_for_erase(void **state)
+{
+    struct tb_simdev *d = *state;
+    const struct tb_flash *qspi = &d->fl[TB_SIM_QSPI].flash;
+    uint8_t data[256];
+
+    fill_pattern(data, sizeof(data), 13);
+    /* erase 0 .. 40 ms; the page program waits for it: 40 .. 40.85 ms */
+    assert_int_equal(qspi->erase(qspi, 0), TB_OK);
+    assert_int_equal(qspi->program(qspi, 0, data, 256), TB_OK);
+    assert_int_equal(d->power.now_ns, 40850000ull);
+    assert_int_equal(d->fl[TB_SIM_QSPI].busy_until_ns, 40850000ull);
+    assert_int_equal(tb_simdev_elapsed_ns(d), 40850000ull);
+    assert_int_equal(d->fl[TB_SIM_QSPI].cnt.busy_ns, 40850000ull);
+}
+
+static void test_clock_second_qspi_erase_waits(void **state)
+{
+    struct tb_simdev *d = *state;
+    const struct tb_flash *app = &d->fl[TB_SIM_APP].flash;
+    const struct tb_flash *qspi = &d->fl[TB_SIM_QSPI].flash;
+
+    assert_int_equal(app->erase(app, 0), TB_OK);      /* 0 .. 87.5 ms */
+    assert_int_equal(qspi->erase(qspi, 0), TB_OK);    /* 87.5 .. 127.5 ms */
+    assert_int_equal(d->power.now_ns, 87500000ull);
+    assert_int_equal(qspi->erase(qspi, 4096), TB_OK); /* waits: 127.5 .. 167.5 ms */
+    assert_int_equal(d->power.now_ns, 127500000ull);
+    assert_int_equal(d->fl[TB_SIM_QSPI].busy_until_ns, 167500000ull);
+    assert_int_equal(tb_simdev_elapsed_ns(d), 167500000ull);
+}
+
+static void test_clock_reads(void **state)
+{
+    struct tb_simdev *d = *state;
+    const struct tb_flash *app = &d->fl[TB_SIM_APP].flash;
+    const struct tb_flash *net = &d->fl[TB_SIM_NET].flash;
+    const struct tb_flash *qspi = &d->fl[TB_SIM_QSPI].flash;
+    static uint8_t data[4096], back[4096];
+
+    fill_pattern(data, sizeof(data), 14);
+    assert_int_equal(qspi->erase(qspi, 0), TB_OK); /* chip busy 0 .. 40 ms */
+    /* memory-mapped reads take no time and wait for nothing */
+    assert_int_equal(app->read(app, 0, back, 4096), TB_OK);
+    assert_int_equal(d->power.now_ns, 0);
+    /* a zero-length QSPI read has zero modelled time: no wait either */
+    assert_int_equal(qspi->read(qspi, 0, back, 0), TB_OK);
+    assert_int_equal(d->power.now_ns, 0);
+    /* net program of 16 B = 4 words * 41 us, during the QSPI erase: 0 .. 164 us */
+    assert_int_equal(net->program(net, 0, data, 16), TB_OK);
+    assert_int_equal(d->power.now_ns, 164000ull);
+    assert_int_equal(tb_simdev_elapsed_ns(d), 40000000ull);
+    /* QSPI read of 4096 B = 4 * 256 us waits for the erase: 40 .. 41.024 ms */
+    assert_int_equal(qspi->read(qspi, 0, back, 4096), TB_OK);
+    assert_int_equal(d->power.now_ns, 41024000ull);
+    assert_int_equal(d->fl[TB_SIM_QSPI].busy_until_ns, 41024000ull);
+    assert_int_equal(tb_simdev_elapsed_ns(d), 41024000ull);
+    assert_int_equal(d->fl[TB_SIM_QSPI].cnt.read_ns, 1024000ull);
+}
+
+static void test_clock_cpu_bound(void **state)
+{
+    struct tb_simdev *d = *state;
+    const struct tb_flash *app = &d->fl[TB_SIM_APP].flash;
+    const struct tb_flash *qspi = &d->fl[TB_SIM_QSPI].flash;
+    static uint8_t data[4096];
+
+    fill_pattern(data, sizeof(data), 15);
+    assert_int_equal(qspi->erase(qspi, 0), TB_OK);             /* chip 0 .. 40 ms */
+    assert_int_equal(app->program(app, 0, data, 4096), TB_OK); /* 1024 words: 0 .. 41.984 ms */
+    assert_int_equal(d->power.now_ns, 41984000ull);
+    /* the erase is over by now: the page program starts at once, 41.984 .. 42.834 ms */
+    assert_int_equal(qspi->program(qspi, 0, data, 256), TB_OK);
+    assert_int_equal(d->power.now_ns, 42834000ull);
+    assert_int_equal(tb_simdev_elapsed_ns(d), 42834000ull);
+}
+
+static void test_clock_refused_ops_take_no_time(void **state)
+{
+    struct tb_simdev *d = *state;
+    const struct tb_flash *app = &d->fl[TB_SIM_APP].flash;
+    const struct tb_flash *qspi = &d->fl[TB_SIM_QSPI].flash;
+    uint8_t data[16], back[16];
+
+    fill_pattern(data, sizeof(data), 16);
+    assert_int_equal(app->program(app, 0, data, 16), TB_OK); /* 0 .. 164 us */
+    assert_int_equal(qspi->erase(qspi, 0), TB_OK);           /* chip 164 us .. 40.164 ms */
+    assert_int_equal(d->power.now_ns, 164000ull);
+    assert_int_equal(tb_simdev_elapsed_ns(d), 40164000ull);
+
+    assert_int_equal(app->program(app, 2, data, 4), TB_E_ALIGN);
+    assert_int_equal(qspi->program(qspi, 0, data, 6), TB_E_ALIGN);
+    assert_int_equal(app->erase(app, 100), TB_E_ALIGN);
+    assert_int_equal(qspi->erase(qspi, 2048), TB_E_ALIGN);
+    assert_int_equal(qspi->erase(qspi, 8u * 1024u * 1024u), TB_E_RANGE);
+    assert_int_equal(qspi->read(qspi, 8u * 1024u * 1024u - 4u, back, 8), TB_E_RANGE);
+    assert_int_equal(app->program(app, 0, data, 16), TB_E_REPROGRAM);
+    assert_int_equal(qspi->program(qspi, 0, data, 0), TB_OK); /* zero-length: no operation */
+    assert_int_equal(d->power.now_ns, 164000ull);
+    assert_int_equal(d->fl[TB_SIM_APP].busy_until_ns, 164000ull);
+    assert_int_equal(d->fl[TB_SIM_QSPI].busy_until_ns, 40164000ull);
+    assert_int_equal(tb_simdev_elapsed_ns(d), 40164000ull);
+
+    /* nor does anything after a power cut; the torn op takes its full time */
+    tb_simdev_arm_cut(d, 1, 9);
+    assert_int_equal(app->erase(app, 4096), TB_E_POWER); /* 164 us .. 87.664 ms */
+    assert_int_equal(d->power.now_ns, 87664000ull);
+    assert_int_equal(qspi->read(qspi, 0, back, 16), TB_E_POWER);
+    assert_int_equal(qspi->erase(qspi, 4096), TB_E_POWER);
+    assert_int_equal(d->power.now_ns, 87664000ull);
+    assert_int_equal(tb_simdev_elapsed_ns(d), 87664000ull);
+
+    /* power on is a reset: the clock restarts at 0 */
+    tb_simdev_power_on(d);
+    assert_int_equal(d->power.now_ns, 0);
+    for (int i = 0; i < TB_SIM_NFLASH; i++)
+        assert_int_equal(d->fl[i].busy_until_ns, 0);
+    assert_int_equal(tb_simdev_elapsed_ns(d), 0);
+    assert_int_equal(qspi->erase(qspi, 4096), TB_OK);
+    assert_int_equal(tb_simdev_elapsed_ns(d), 40000000ull);
+}
+
+static void test_clock_reset_counters(void **state)
+{
+    struct tb_simdev *d = *state;
+    const struct tb_flash *app = &d->fl[TB_SIM_APP].flash;
+    const struct tb_flash *qspi = &d->fl[TB_SIM_QSPI].flash;
+
+    assert_int_equal(app->erase(app, 0), TB_OK);
+    assert_int_equal(qspi->erase(qspi, 0), TB_OK);
+    assert_int_equal(tb_simdev_elapsed_ns(d), 127500000ull);
+
+    /* one flash's counters: the device clock is left alone */
+    tb_simflash_reset_counters(&d->fl[TB_SIM_QSPI]);
+    assert_int_equal(d->fl[TB_SIM_QSPI].cnt.busy_ns, 0);
+    assert_int_equal(d->fl[TB_SIM_QSPI].busy_until_ns, 127500000ull);
+    assert_int_equal(tb_simdev_elapsed_ns(d), 127500000ull);
+
+    tb_simdev_reset_counters(d);
+    assert_int_equal(d->power.now_ns, 0);
+    for (int i = 0; i < TB_SIM_NFLASH; i++)
+        assert_int_equal(d->fl[i].busy_until_ns, 0);
+    assert_int_equal(tb_simdev_elapsed_ns(d), 0);
+    /* the pending erase is forgotten: a QSPI erase starts at 0 again */
+    assert_int_equal(qspi->erase(qspi, 4096), TB_OK);
+    assert_int_equal(d->fl[TB_SIM_QSPI].busy_until_ns, 40000000ull);
+    assert_int_equal(tb_simdev_elapsed_ns(d), 40000000ull);
+}
+
+/* Two flashes sharing a power supply outside a tb_simdev: the clock is the power's. */
+static void test_clock_standalone_flashes(void **state)
+{
+    (void)state;
+    struct tb_sim_power pw = {0};
+    struct tb_simflash a, b;
+    struct tb_sim_timing async_timing = {
+        .erase_ns = 1000u, .prog_ns = 10u, .prog_unit = 4u, .read_ns_per_kib = 0u,
+        .async_erase = true};
+    const uint8_t w[4] = {0};
+
+    assert_int_equal(tb_simflash_init(&a, "a", 8192, 4096, 4, &async_timing, &pw), TB_OK);
+    assert_int_equal(tb_simflash_init(&b, "b", 8192, 4096, 4, &nvmc_timing, &pw), TB_OK);
+    assert_int_equal(a.flash.erase(&a.flash, 0), TB_OK);         /* a busy 0 .. 1000 */
+    assert_int_equal(b.flash.program(&b.flash, 0, w, 4), TB_OK); /* 0 .. 41000 */
+    assert_int_equal(pw.now_ns, 41000ull);
+    assert_int_equal(a.flash.erase(&a.flash, 4096), TB_OK);      /* 41000 .. 42000 */
+    assert_int_equal(a.busy_until_ns, 42000ull);
+    assert_int_equal(a.flash.program(&a.flash, 4096, w, 4), TB_OK); /* 42000 .. 42010 */
+    assert_int_equal(pw.now_ns, 42010ull);
+    assert_int_equal(a.cnt.busy_ns, 2010ull);
+    tb_simflash_free(&a);
+    tb_simflash_free(&b);
+}
+
 static void test_max_sector_erases(void **state)
 {
     struct small *s = *state;
@@ -663,6 +864,18 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_op_counting_across_flashes, dev_setup,
                                         dev_teardown),
         cmocka_unit_test_setup_teardown(test_counters_and_time, dev_setup, dev_teardown),
+        cmocka_unit_test_setup_teardown(test_clock_qspi_erase_overlaps_app_erase, dev_setup,
+                                        dev_teardown),
+        cmocka_unit_test_setup_teardown(test_clock_program_waits_for_erase, dev_setup,
+                                        dev_teardown),
+        cmocka_unit_test_setup_teardown(test_clock_second_qspi_erase_waits, dev_setup,
+                                        dev_teardown),
+        cmocka_unit_test_setup_teardown(test_clock_reads, dev_setup, dev_teardown),
+        cmocka_unit_test_setup_teardown(test_clock_cpu_bound, dev_setup, dev_teardown),
+        cmocka_unit_test_setup_teardown(test_clock_refused_ops_take_no_time, dev_setup,
+                                        dev_teardown),
+        cmocka_unit_test_setup_teardown(test_clock_reset_counters, dev_setup, dev_teardown),
+        cmocka_unit_test(test_clock_standalone_flashes),
         cmocka_unit_test_setup_teardown(test_max_sector_erases, small_setup, small_teardown),
         cmocka_unit_test_setup_teardown(test_save_load_round_trip, dev_setup, dev_teardown),
         cmocka_unit_test_setup_teardown(test_load_missing_dir, dev_setup, dev_teardown),

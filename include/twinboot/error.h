@@ -44,6 +44,15 @@ enum tb_err {
     TB_E_IMG_KEY = -35,           /* a trusted key cannot be parsed */
     TB_E_IMG_TOO_MANY_DEPS = -36, /* more DEPENDENCY TLVs than TB_IMAGE_MAX_DEPS */
     TB_E_IMG_EMPTY = -37,         /* the slot is erased: no image at all */
+
+    /* boot engine (lib/boot.c): reasons a request is refused, end states */
+    TB_E_BOOT_DOWNGRADE = -50,    /* older than the running image (downgrade prevention) */
+    TB_E_BOOT_SEC_CNT = -51,      /* security counter lower than the running image's */
+    TB_E_BOOT_DEPENDENCY = -52,   /* a DEPENDENCY TLV is not met */
+    TB_E_BOOT_NO_BACKUP = -53,    /* nothing valid to revert to */
+    TB_E_BOOT_NO_IMAGE = -54,     /* no bootable image: wait for recovery */
+    TB_E_BOOT_LAYOUT = -55,       /* the partition layout is invalid */
+    TB_E_BOOT_JOURNAL = -56,      /* the progress journal contradicts the flash contents */
 };
 
 /* A short English text for an error code (never NULL). */

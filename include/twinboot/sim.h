@@ -8,6 +8,11 @@
  * the device, and a cut can be armed at any operation number. The operation
  * hit by the cut is torn (a reproducible mix of old and new state, from the
  * seed) and every later access fails with TB_E_POWER until power is restored.
+ *
+ * Elapsed time (beside the busy_ns sums): an operation starts at max(CPU clock
+ * power.now_ns, its flash's busy_until_ns) and the CPU waits for its end, except
+ * an erase on an async_erase part: the QSPI NOR erases inside the external chip,
+ * overlapping internal-flash work; only later accesses to that chip wait for it.
  */
 #ifndef TWINBOOT_SIM_H
 #define TWINBOOT_SIM_H
@@ -28,6 +33,7 @@ struct tb_sim_timing {
     uint64_t prog_ns;       /* programming prog_unit bytes */
     uint32_t prog_unit;     /* bytes per prog_ns (4 for NVMC words, 256 for a QSPI page) */
     uint64_t read_ns_per_kib; /* reading 1024 bytes (0: memory-mapped, not modelled) */
+    bool async_erase;         /* erase runs in the part: the CPU does not wait (QSPI) */
 };
 
 /* The power supply shared by the flashes of one device. */
@@ -36,6 +42,7 @@ struct tb_sim_power {
     uint64_t cut_at;    /* operation number that is torn; 0 = no cut armed */
     bool off;           /* set once the cut happened */
     uint64_t seed;      /* makes torn patterns reproducible */
+    uint64_t now_ns;    /* device clock: app-core CPU time since power-on / reset_counters */
 };
 
 struct tb_sim_counters {
@@ -56,6 +63,7 @@ struct tb_simflash {
     struct tb_sim_power *power;
     struct tb_sim_timing timing;
     struct tb_sim_counters cnt;
+    uint64_t busy_until_ns;    /* device-clock time at which this part's last operation ends */
 };
 
 /* Create a flash filled with erased_val. Returns TB_OK or TB_E_INVAL / TB_E_NOSPACE. */
@@ -63,6 +71,7 @@ int tb_simflash_init(struct tb_simflash *sf, const char *name, uint32_t size, ui
                      uint32_t write_size, const struct tb_sim_timing *timing,
                      struct tb_sim_power *power);
 void tb_simflash_free(struct tb_simflash *sf);
+/* Counters and wear only: the clock belongs to the device (tb_simdev_reset_counters). */
 void tb_simflash_reset_counters(struct tb_simflash *sf);
 /* The most erases any one sector has received since the counters were reset. */
 uint32_t tb_simflash_max_sector_erases(const struct tb_simflash *sf);
@@ -91,9 +100,14 @@ int tb_simdev_save(const struct tb_simdev *d, const char *dir);
 int tb_simdev_load(struct tb_simdev *d, const char *dir);
 /* Arm a power cut at operation number op (counted from now), torn with seed. 0 disarms. */
 void tb_simdev_arm_cut(struct tb_simdev *d, uint64_t op, uint64_t seed);
-/* Power back on after a cut (a reset): the counters of operations restart at 0. */
+/* Power back on after a cut (a reset): the counters of operations and the
+ * clock (now_ns, every busy_until_ns) restart at 0. */
 void tb_simdev_power_on(struct tb_simdev *d);
+/* Zero every flash's counters and wear, and the clock. */
 void tb_simdev_reset_counters(struct tb_simdev *d);
+/* Modelled wall time, in ns, until all flash activity has finished:
+ * max(power.now_ns, every busy_until_ns). */
+uint64_t tb_simdev_elapsed_ns(const struct tb_simdev *d);
 
 #ifdef __cplusplus
 }

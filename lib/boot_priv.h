@@ -1,0 +1,58 @@
+/* Inside the boot engine: the context the strategies share, and the one
+ * interface every update strategy implements (one file per strategy). */
+#ifndef TB_BOOT_PRIV_H
+#define TB_BOOT_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "twinboot/boot.h"
+#include "twinboot/journal.h"
+#include "twinboot/layout.h"
+
+#define TB_COPY_CHUNK 1024U /* bytes moved per flash read/program while copying */
+
+struct tb_boot_ctx {
+    const struct tb_boot_config *cfg;
+    int image;
+    struct tb_area pri, sec, bak; /* bak.size == 0 when the strategy has none */
+    struct tb_area pri_img, sec_img, bak_img; /* the slots less their trailer sector: where images live */
+    uint32_t sector;              /* sector size shared by pri/sec/bak */
+    struct tb_journal j;
+    int bak_erased;               /* backup sector known erased in this run, -1: none */
+    uint8_t buf[TB_COPY_CHUNK];
+};
+
+/* An install: what the strategy needs to know, all also kept in the journal. */
+struct tb_install {
+    bool permanent;
+    bool backup;                 /* copy the primary to the backup first */
+    const struct tb_image_info *from; /* the image being replaced (or what the backup keeps); NULL: none */
+    const struct tb_image_info *to;
+};
+
+struct tb_strategy_ops {
+    /* start and carry out an install of the secondary */
+    int (*install)(struct tb_boot_ctx *c, const struct tb_install *in);
+    /* put the backup back (NULL: the strategy cannot revert) */
+    int (*revert)(struct tb_boot_ctx *c, const struct tb_image_info *cur, const struct tb_image_info *bak);
+    /* carry on with the journal's current session, which is not done */
+    int (*resume)(struct tb_boot_ctx *c);
+};
+
+extern const struct tb_strategy_ops tb_strategy_swap;
+extern const struct tb_strategy_ops tb_strategy_overwrite;
+
+/* shared helpers (lib/boot_copy.c) */
+uint32_t tb_sectors_for(const struct tb_boot_ctx *c, uint32_t bytes);
+/* erase dst sector i (unless skip_erase), then copy src sector i into it, leaving erased chunks alone */
+int tb_copy_sector(struct tb_boot_ctx *c, const struct tb_area *dst, const struct tb_area *src, uint32_t i,
+                   bool skip_erase);
+/* the trailer of the primary after an install or a revert */
+int tb_write_primary_trailer(struct tb_boot_ctx *c, bool image_ok);
+/* erase the secondary's trailer sector: the request is consumed */
+int tb_clear_request(struct tb_boot_ctx *c);
+void tb_session_fill(struct tb_journal_session *s, uint8_t op, const struct tb_boot_ctx *c,
+                     const struct tb_image_info *from, const struct tb_image_info *to);
+
+#endif
