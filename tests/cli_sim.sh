@@ -10,7 +10,7 @@ bad() { fail=$((fail+1)); echo "FAIL: $*"; }
 expect_rc() { local want=$1; shift; "$@" >"$W/out" 2>"$W/err"; local rc=$?
     [ "$rc" = "$want" ] && ok || bad "rc $rc (want $want): $* :: $(head -c 300 "$W/err")"; }
 
-for c in new load status; do expect_rc 0 $T sim $c --help; done
+for c in new load boot confirm status; do expect_rc 0 $T sim $c --help; done
 expect_rc 2 $T sim
 expect_rc 2 $T sim new
 expect_rc 1 $T sim status "$W/nodev"
@@ -19,11 +19,11 @@ expect_rc 1 $T sim status "$W/nodev"
 expect_rc 0 $T sim new "$W/dk"
 for f in app.bin net.bin qspi.bin trusted-0.pem trusted-1.pem trusted-2.pem; do [ -f "$W/dk/$f" ] && ok || bad "missing $f"; done
 [ "$(stat -c %s "$W/dk/qspi.bin")" = 8388608 ] && ok || bad "qspi size"
-$T sim status "$W/dk" | grep -c ": empty" | grep -q 3 && ok || bad "blank device not empty"
+[ "$($T sim status "$W/dk" | grep -c ": empty")" = 4 ] && ok || bad "blank device not empty"
 
 $T image sign -k "$SRC/keys/root-ed25519.pem" --header-size 0x200 --slot-size 0xe0000 --align 4 -v 1.2.0 "$V/payload-40k.bin" "$W/app.bin"
 expect_rc 0 $T sim load "$W/dk" --image 0 --slot secondary "$W/app.bin"
-grep -q "qspi flash: 11 erases" "$W/out" && ok || bad "load counters: $(cat "$W/out")"
+grep -q "qspi flash: 12 erases" "$W/out" && ok || bad "load counters: $(cat "$W/out")"   # 11 image sectors + trailer
 $T sim status "$W/dk" > "$W/st"
 grep -q "image 0 secondary qspi 0x000000: valid, version 1.2.0+0" "$W/st" && ok || bad "secondary not valid: $(cat "$W/st")"
 # a state that persists: a second run still sees it
@@ -44,6 +44,59 @@ expect_rc 2 $T sim load "$W/dk" --image 2 "$W/app.bin"
 # a file larger than the slot
 head -c 2000000 /dev/zero > "$W/big.bin"
 expect_rc 1 $T sim load "$W/dk" --image 1 --slot secondary "$W/big.bin"
+
+# ---- the DevZone report's app-core flow, from the shell ----
+K="$SRC/keys/root-ed25519.pem"
+$T image sign -k "$K" -H 0x200 -S 0xe0000 --align 4 -v 1.0.0 "$V/payload-40k.bin" "$W/v1.bin"
+$T image sign -k "$K" -H 0x200 -S 0xe0000 --align 4 -v 2.0.0 "$V/payload-40k.bin" "$W/v2.bin"
+expect_rc 0 $T sim new "$W/app"
+expect_rc 3 $T sim boot "$W/app"                       # blank: no bootable image, a defined state
+grep -q "no bootable image" "$W/out" && ok || bad "no-image message"
+expect_rc 1 $T sim confirm "$W/app"                    # nothing runs: nothing to confirm
+expect_rc 0 $T sim load "$W/app" --slot primary "$W/v1.bin"
+expect_rc 0 $T sim boot "$W/app"
+grep -q "boots: image 0 version 1.0.0+0, confirmed" "$W/out" && ok || bad "v1 does not boot"
+# load a new app for test, boot -> new app runs
+expect_rc 0 $T sim load "$W/app" --test "$W/v2.bin"
+grep -q "pending test; reset" "$W/out" && ok || bad "pending message"
+expect_rc 0 $T sim boot "$W/app"
+grep -q "upgrade-test 1.0.0+0 -> 2.0.0+0" "$W/out" && grep -q "version 2.0.0+0, a test, NOT confirmed" "$W/out" && ok || bad "test upgrade: $(cat "$W/out")"
+$T sim status "$W/app" --json > "$W/st.json"
+grep -q '"action":"upgrade-test"' "$W/st.json" && grep -q '"confirmed":false' "$W/st.json" && ok || bad "json record"
+# boot again without confirm -> old app back
+expect_rc 0 $T sim boot "$W/app"
+grep -q "revert 2.0.0+0 -> 1.0.0+0" "$W/out" && grep -q "version 1.0.0+0, confirmed" "$W/out" && ok || bad "revert: $(cat "$W/out")"
+expect_rc 0 $T sim boot "$W/app"
+grep -q "image 0 (app core, swap): none" "$W/out" && ok || bad "ping-pong"
+# load, test, boot, confirm, boot -> new app stays
+expect_rc 0 $T sim load "$W/app" --test "$W/v2.bin"
+expect_rc 0 $T sim boot "$W/app"
+expect_rc 0 $T sim confirm "$W/app"
+expect_rc 0 $T sim boot "$W/app"
+grep -q "version 2.0.0+0, confirmed" "$W/out" && ok || bad "confirmed image did not stay"
+# a power cut in the middle of an upgrade, then power on: the upgrade completes
+expect_rc 0 $T sim load "$W/app" --test "$W/v1.bin"
+expect_rc 4 $T sim boot "$W/app" --cut-after 17 --seed 3
+grep -q "power cut during flash operation 17" "$W/out" && ok || bad "cut message"
+expect_rc 0 $T sim boot "$W/app"
+grep -q "resumed an operation" "$W/out" && grep -q "version 1.0.0+0, a test" "$W/out" && ok || bad "resume: $(cat "$W/out")"
+expect_rc 0 $T sim boot "$W/app"
+grep -q "version 2.0.0+0, confirmed" "$W/out" && ok || bad "revert after resumed test"
+# a refused request: the bad image never goes in, the reason is shown
+cp "$W/v1.bin" "$W/bad.bin"; printf '\x55' | dd of="$W/bad.bin" bs=1 seek=2000 conv=notrunc status=none
+expect_rc 0 $T sim load "$W/app" --test "$W/bad.bin"
+expect_rc 0 $T sim boot "$W/app"
+grep -q "refused" "$W/out" && grep -q "reason: image hash mismatch" "$W/out" && grep -q "version 2.0.0+0, confirmed" "$W/out" && ok || bad "refusal: $(cat "$W/out")"
+# overwrite strategy: permanent, no revert
+expect_rc 0 $T sim new --strategy overwrite "$W/ow"
+expect_rc 0 $T sim load "$W/ow" --slot primary "$W/v1.bin"
+expect_rc 0 $T sim load "$W/ow" --test "$W/v2.bin"
+expect_rc 0 $T sim boot "$W/ow"
+grep -q "overwrite 1.0.0+0 -> 2.0.0+0" "$W/out" && ok || bad "overwrite"
+expect_rc 0 $T sim boot "$W/ow"
+grep -q "version 2.0.0+0, confirmed" "$W/out" && ok || bad "overwrite reverted"
+expect_rc 2 $T sim new --strategy scratch "$W/x"
+expect_rc 2 $T sim boot "$W/app" --cut-after 0
 
 echo "cli_sim: $pass passed, $fail failed"
 [ $fail -eq 0 ]

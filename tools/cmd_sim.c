@@ -1,9 +1,15 @@
 /* `twinboot sim ...`: a simulated nRF5340 DK kept in a directory, like a board
- * across resets. This first cut writes and inspects slots; the boot engine
- * (issue 4) adds boot, confirm and power cuts. */
+ * across resets. Each command loads the device, does what a board (or its
+ * application) would do, and saves it again.
+ *
+ * A device directory holds: app.bin, net.bin, qspi.bin (the flashes),
+ * trusted-N.pem (the bootloader's keys), device.conf (strategy options),
+ * bootrec.bin (the boot record the bootloader hands the application, i.e.
+ * RAM), and counters.txt (flash work and wear, summed over the device's life). */
 #define _POSIX_C_SOURCE 200809L
-#include <dirent.h>
+#include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,30 +18,19 @@
 #include "cli.h"
 #include "fileio.h"
 #include "keyfile.h"
+#include "twinboot/boot.h"
 #include "twinboot/error.h"
 #include "twinboot/image.h"
+#include "twinboot/layout.h"
 #include "twinboot/sim.h"
+#include "twinboot/trailer.h"
 
 #ifndef TB_SOURCE_DIR
 #define TB_SOURCE_DIR "."
 #endif
 
 #define MAX_TRUSTED 8
-
-/* The nRF5340 DK layout of NCS's Partition Manager (pm_static.yml in
- * shared/reference/nrf5340.md): app primary in internal flash, both
- * secondaries in the external QSPI NOR. */
-struct slot_desc {
-    int image, slot; /* slot 0 primary, 1 secondary */
-    int flash;       /* TB_SIM_* */
-    uint32_t off, size;
-};
-static const struct slot_desc dk_slots[] = {
-    {0, 0, TB_SIM_APP, 0x10000, 0xe0000},
-    {0, 1, TB_SIM_QSPI, 0x0, 0xe0000},
-    {1, 1, TB_SIM_QSPI, 0xe0000, 0x40000},
-};
-#define N_SLOTS (sizeof(dk_slots) / sizeof(dk_slots[0]))
+#define TB_EXIT_POWER_CUT 4
 
 static const char *dev_keys[] = {"root-ecdsa-p256.pem", "root-rsa-2048.pem", "root-ed25519.pem"};
 
@@ -45,10 +40,14 @@ static const char sim_usage[] =
     "A simulated nRF5340 DK kept in directory DIR (app, net and QSPI flash).\n"
     "\n"
     "commands:\n"
-    "  new     make a blank device that trusts the given keys\n"
-    "  load    write a signed image into a slot, as an upload would\n"
-    "  status  show each slot: image version, hash, validity\n"
+    "  new      make a blank device that trusts the given keys\n"
+    "  load     write a signed image into a slot, as an upload would; --test/--confirm request it\n"
+    "  boot     reset the device: the bootloader runs (optionally with a power cut)\n"
+    "  confirm  what the running application does to keep a test image\n"
+    "  status   each slot's image, trailer and the last boot record (--json for scripts)\n"
     "\n"
+    "Exit codes: 0 success, 1 failure, 2 usage error, 3 no bootable image,\n"
+    "4 the power was cut (sim boot --cut-after).\n"
     "Run 'twinboot sim <command> --help' for a command's options.\n";
 
 static int usage_error(const char *cmd, const char *msg)
@@ -57,69 +56,262 @@ static int usage_error(const char *cmd, const char *msg)
     return TB_EXIT_USAGE;
 }
 
-struct trusted {
-    struct tb_key keys[MAX_TRUSTED];
-    uint8_t *der[MAX_TRUSTED];
-    char names[MAX_TRUSTED][32];
-    size_t n;
+/* ---- the device as the commands see it -------------------------------- */
+
+struct conf {
+    int strategy0;           /* image 0: TB_STRATEGY_SWAP or _OVERWRITE */
+    int downgrade_prevention;
+    int max_test_boots;
 };
 
-static void trusted_free(struct trusted *t)
+struct counters {
+    uint64_t erases[TB_SIM_NFLASH], bytes[TB_SIM_NFLASH], busy_ns[TB_SIM_NFLASH];
+    uint64_t boots;
+};
+
+struct sim {
+    const char *dir;
+    struct tb_simdev d;
+    struct tb_device dev;
+    struct tb_layout lay;
+    struct conf conf;
+    struct tb_key keys[MAX_TRUSTED];
+    uint8_t *der[MAX_TRUSTED];
+    char key_names[MAX_TRUSTED][32];
+    size_t nkeys;
+    struct tb_boot_config cfg;
+    struct counters life;
+};
+
+static void path_of(char *out, size_t n, const char *dir, const char *file)
 {
-    for (size_t i = 0; i < t->n; i++) {
-        free(t->der[i]);
-    }
-    t->n = 0;
+    snprintf(out, n, "%s/%s", dir, file);
 }
 
-/* A device trusts the public keys stored as DIR/trusted-N.pem. */
-static int trusted_load(const char *dir, struct trusted *t)
+static const char *strategy_name(int s)
 {
-    char path[4096], err[256];
-    memset(t, 0, sizeof(*t));
-    for (int i = 0; i < MAX_TRUSTED; i++) {
-        snprintf(path, sizeof(path), "%s/trusted-%d.pem", dir, i);
-        struct stat st;
-        if (stat(path, &st) != 0) {
-            break;
-        }
-        struct tbk_key *k = tbk_load(path, err, sizeof(err));
-        size_t len = 0;
-        if (k == NULL || tbk_pub_der(k, &t->der[t->n], &len) != 0) {
-            fprintf(stderr, "twinboot sim: %s: %s\n", path, k ? "cannot encode key" : err);
-            tbk_free(k);
-            trusted_free(t);
-            return -1;
-        }
-        t->keys[t->n] = (struct tb_key){(uint16_t)tbk_type(k), t->der[t->n], (uint16_t)len};
-        snprintf(t->names[t->n], sizeof(t->names[0]), "%s", tbk_type_name(tbk_type(k)));
-        t->n++;
-        tbk_free(k);
+    switch (s) {
+    case TB_STRATEGY_SWAP: return "swap";
+    case TB_STRATEGY_OVERWRITE: return "overwrite";
+    case TB_STRATEGY_HANDOVER: return "handover";
+    default: return "none";
     }
+}
+
+static int conf_save(const char *dir, const struct conf *c)
+{
+    char p[4096];
+    path_of(p, sizeof(p), dir, "device.conf");
+    FILE *f = fopen(p, "w");
+    if (f == NULL) {
+        return -1;
+    }
+    fprintf(f, "# twinboot simulated nRF5340 DK\nstrategy0=%s\ndowngrade_prevention=%d\nmax_test_boots=%d\n",
+            strategy_name(c->strategy0), c->downgrade_prevention, c->max_test_boots);
+    return fclose(f) == 0 ? 0 : -1;
+}
+
+static int conf_load(const char *dir, struct conf *c)
+{
+    char p[4096], line[256];
+    *c = (struct conf){TB_STRATEGY_SWAP, 0, 1};
+    path_of(p, sizeof(p), dir, "device.conf");
+    FILE *f = fopen(p, "r");
+    if (f == NULL) {
+        return errno == ENOENT ? 0 : -1;
+    }
+    while (fgets(line, sizeof(line), f) != NULL) {
+        char val[64];
+        int n;
+        if (sscanf(line, "strategy0=%63s", val) == 1) {
+            c->strategy0 = strcmp(val, "overwrite") == 0 ? TB_STRATEGY_OVERWRITE : TB_STRATEGY_SWAP;
+        } else if (sscanf(line, "downgrade_prevention=%d", &n) == 1) {
+            c->downgrade_prevention = n != 0;
+        } else if (sscanf(line, "max_test_boots=%d", &n) == 1 && n >= 1 && n <= 100) {
+            c->max_test_boots = n;
+        }
+    }
+    fclose(f);
     return 0;
 }
 
-static int open_device(const char *dir, struct tb_simdev *d)
+static void life_load(struct sim *s)
 {
-    int rc = tb_simdev_init(d);
+    char p[4096], line[256];
+    path_of(p, sizeof(p), s->dir, "counters.txt");
+    memset(&s->life, 0, sizeof(s->life));
+    FILE *f = fopen(p, "r");
+    if (f == NULL) {
+        return;
+    }
+    while (fgets(line, sizeof(line), f) != NULL) {
+        int i;
+        uint64_t a, b, c;
+        if (sscanf(line, "flash %d %" SCNu64 " %" SCNu64 " %" SCNu64, &i, &a, &b, &c) == 4 && i >= 0 &&
+            i < TB_SIM_NFLASH) {
+            s->life.erases[i] = a;
+            s->life.bytes[i] = b;
+            s->life.busy_ns[i] = c;
+        } else {
+            (void)sscanf(line, "boots %" SCNu64, &s->life.boots);
+        }
+    }
+    fclose(f);
+}
+
+static int life_save(struct sim *s)
+{
+    char p[4096];
+    path_of(p, sizeof(p), s->dir, "counters.txt");
+    FILE *f = fopen(p, "w");
+    if (f == NULL) {
+        return -1;
+    }
+    fprintf(f, "# flash N erases bytes_programmed busy_ns (summed over the device's life)\n");
+    for (int i = 0; i < TB_SIM_NFLASH; i++) {
+        fprintf(f, "flash %d %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", i, s->life.erases[i] + s->d.fl[i].cnt.erases,
+                s->life.bytes[i] + s->d.fl[i].cnt.bytes_programmed, s->life.busy_ns[i] + s->d.fl[i].cnt.busy_ns);
+    }
+    fprintf(f, "boots %" PRIu64 "\n", s->life.boots);
+    return fclose(f) == 0 ? 0 : -1;
+}
+
+static void sim_close(struct sim *s)
+{
+    for (size_t i = 0; i < s->nkeys; i++) {
+        free(s->der[i]);
+    }
+    tb_simdev_free(&s->d);
+}
+
+/* Load flashes, keys and configuration. Prints what went wrong. */
+static int sim_open(struct sim *s, const char *dir)
+{
+    char p[4096], err[256];
+    memset(s, 0, sizeof(*s));
+    s->dir = dir;
+    int rc = tb_simdev_init(&s->d);
     if (rc == TB_OK) {
-        rc = tb_simdev_load(d, dir);
+        rc = tb_simdev_load(&s->d, dir);
     }
     if (rc != TB_OK) {
         fprintf(stderr, "twinboot sim: cannot open device %s: %s\n(make one with 'twinboot sim new %s')\n", dir,
                 tb_strerror(rc), dir);
-        tb_simdev_free(d);
+        tb_simdev_free(&s->d);
+        return -1;
+    }
+    for (int i = 0; i < MAX_TRUSTED; i++) {
+        struct stat st;
+        snprintf(p, sizeof(p), "%s/trusted-%d.pem", dir, i);
+        if (stat(p, &st) != 0) {
+            break;
+        }
+        struct tbk_key *k = tbk_load(p, err, sizeof(err));
+        size_t len = 0;
+        if (k == NULL || tbk_pub_der(k, &s->der[s->nkeys], &len) != 0) {
+            fprintf(stderr, "twinboot sim: %s: %s\n", p, k ? "cannot encode key" : err);
+            tbk_free(k);
+            sim_close(s);
+            return -1;
+        }
+        s->keys[s->nkeys] = (struct tb_key){(uint16_t)tbk_type(k), s->der[s->nkeys], (uint16_t)len};
+        snprintf(s->key_names[s->nkeys], sizeof(s->key_names[0]), "%s", tbk_type_name(tbk_type(k)));
+        s->nkeys++;
+        tbk_free(k);
+    }
+    if (conf_load(dir, &s->conf) != 0) {
+        fprintf(stderr, "twinboot sim: cannot read %s/device.conf\n", dir);
+        sim_close(s);
+        return -1;
+    }
+    life_load(s);
+    s->dev.nflash = TB_SIM_NFLASH;
+    for (int i = 0; i < TB_SIM_NFLASH; i++) {
+        s->dev.flashes[i] = &s->d.fl[i].flash;
+    }
+    s->lay = tb_layout_nrf5340_dk;
+    s->lay.img[0].strategy = (uint8_t)s->conf.strategy0;
+    s->cfg = (struct tb_boot_config){
+        .layout = &s->lay,
+        .dev = &s->dev,
+        .keys = {s->keys, s->nkeys},
+        .downgrade_prevention = s->conf.downgrade_prevention != 0,
+        .max_test_boots = (uint8_t)s->conf.max_test_boots,
+    };
+    return 0;
+}
+
+static int sim_save(struct sim *s)
+{
+    int rc = tb_simdev_save(&s->d, s->dir);
+    if (rc != TB_OK || life_save(s) != 0) {
+        fprintf(stderr, "twinboot sim: cannot save the device to %s\n", s->dir);
         return -1;
     }
     return 0;
 }
 
+static int record_load(const char *dir, struct tb_boot_record *rec)
+{
+    char p[4096];
+    path_of(p, sizeof(p), dir, "bootrec.bin");
+    FILE *f = fopen(p, "rb");
+    if (f == NULL) {
+        return -1;
+    }
+    size_t n = fread(rec, 1, sizeof(*rec), f);
+    fclose(f);
+    return n == sizeof(*rec) && rec->magic == TB_BOOT_RECORD_MAGIC ? 0 : -1;
+}
+
+static int record_save(const char *dir, const struct tb_boot_record *rec)
+{
+    char p[4096], err[256];
+    path_of(p, sizeof(p), dir, "bootrec.bin");
+    return tb_write_file(p, (const uint8_t *)rec, sizeof(*rec), err, sizeof(err));
+}
+
+static void version_str(const struct tb_image_version *v, char *out, size_t n)
+{
+    snprintf(out, n, "%u.%u.%u+%u", v->major, v->minor, v->revision, (unsigned)v->build);
+}
+
+static void print_work(const struct tb_simdev *d, const char *indent)
+{
+    double busy = 0;
+    for (int i = 0; i < TB_SIM_NFLASH; i++) {
+        const struct tb_sim_counters *c = &d->fl[i].cnt;
+        busy += (double)c->busy_ns;
+        if (c->erases == 0 && c->bytes_programmed == 0) {
+            continue;
+        }
+        printf("%s%-4s flash: %" PRIu64 " erases (at most %u on one sector), %" PRIu64 " bytes programmed, %.3f s\n",
+               indent, d->fl[i].flash.name, c->erases, (unsigned)tb_simflash_max_sector_erases(&d->fl[i]),
+               c->bytes_programmed, (double)c->busy_ns / 1e9);
+    }
+    if (busy > 0) {
+        printf("%smodelled flash time: %.3f s erase+program; %.3f s elapsed (QSPI reads included, QSPI erases "
+               "overlapping internal-flash work)\n",
+               indent,
+               busy / 1e9, (double)tb_simdev_elapsed_ns(d) / 1e9);
+    }
+}
+
+/* ---- new ---------------------------------------------------------------- */
+
 static int cmd_new(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"key", required_argument, NULL, 'k'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    enum { OPT_STRATEGY = 256, OPT_DOWNGRADE, OPT_MAXBOOTS };
+    static const struct option opts[] = {{"key", required_argument, NULL, 'k'},
+                                         {"strategy", required_argument, NULL, OPT_STRATEGY},
+                                         {"downgrade-prevention", no_argument, NULL, OPT_DOWNGRADE},
+                                         {"max-test-boots", required_argument, NULL, OPT_MAXBOOTS},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     const char *keys[MAX_TRUSTED];
     size_t nkeys = 0;
+    struct conf conf = {TB_STRATEGY_SWAP, 0, 1};
+    uint32_t v;
     int c;
     while ((c = getopt_long(argc, argv, "k:h", opts, NULL)) != -1) {
         switch (c) {
@@ -129,11 +321,33 @@ static int cmd_new(int argc, char **argv)
             }
             keys[nkeys++] = optarg;
             break;
+        case OPT_STRATEGY:
+            if (strcmp(optarg, "swap") == 0) {
+                conf.strategy0 = TB_STRATEGY_SWAP;
+            } else if (strcmp(optarg, "overwrite") == 0) {
+                conf.strategy0 = TB_STRATEGY_OVERWRITE;
+            } else {
+                return usage_error("new", "--strategy is swap or overwrite");
+            }
+            break;
+        case OPT_DOWNGRADE: conf.downgrade_prevention = 1; break;
+        case OPT_MAXBOOTS:
+            if (cli_parse_u32(optarg, &v) != 0 || v < 1 || v > 100) {
+                return usage_error("new", "--max-test-boots is 1..100");
+            }
+            conf.max_test_boots = (int)v;
+            break;
         case 'h':
-            printf("usage: twinboot sim new [-k KEY.pem ...] DIR\n\n"
+            printf("usage: twinboot sim new [-k KEY.pem ...] [--strategy swap|overwrite]\n"
+                   "                        [--downgrade-prevention] [--max-test-boots N] DIR\n\n"
                    "Make a blank nRF5340 DK in DIR (all flash erased) whose bootloader trusts\n"
                    "the public part of each given key. Without -k: the development keys in\n"
-                   "keys/ (not for production).\n");
+                   "keys/ (not for production).\n\n"
+                   "  --strategy S              image 0 (app core): swap (test/confirm/revert,\n"
+                   "                            default) or overwrite (no revert)\n"
+                   "  --downgrade-prevention    refuse images older than the running one\n"
+                   "  --max-test-boots N        resets an unconfirmed test image survives\n"
+                   "                            before it is reverted (default 1, as MCUboot)\n");
             return TB_EXIT_OK;
         default: return usage_error("new", "unknown option");
         }
@@ -155,63 +369,55 @@ static int cmd_new(int argc, char **argv)
         rc = tb_simdev_save(&d, dir);
     }
     tb_simdev_free(&d);
-    if (rc != TB_OK) {
+    if (rc != TB_OK || conf_save(dir, &conf) != 0) {
         fprintf(stderr, "twinboot sim new: cannot create %s: %s\n", dir, tb_strerror(rc));
         return TB_EXIT_FAIL;
     }
+    char p[4096];
+    path_of(p, sizeof(p), dir, "counters.txt");
+    remove(p);
+    path_of(p, sizeof(p), dir, "bootrec.bin");
+    remove(p);
+    for (size_t i = 0; i < MAX_TRUSTED; i++) { /* keys of an earlier device in the same place */
+        snprintf(p, sizeof(p), "%s/trusted-%zu.pem", dir, i);
+        remove(p);
+    }
     for (size_t i = 0; i < nkeys; i++) {
-        char err[256], path[4096];
+        char err[256];
         struct tbk_key *k = tbk_load(keys[i], err, sizeof(err));
         if (k == NULL) {
             fprintf(stderr, "twinboot sim new: %s\n", err);
             return TB_EXIT_FAIL;
         }
-        snprintf(path, sizeof(path), "%s/trusted-%zu.pem", dir, i);
-        FILE *f = fopen(path, "w");
+        snprintf(p, sizeof(p), "%s/trusted-%zu.pem", dir, i);
+        FILE *f = fopen(p, "w");
         int ok = f != NULL && tbk_write_pub_pem(k, f) == 0;
         ok = (f != NULL && fclose(f) == 0) && ok;
         tbk_free(k);
         if (!ok) {
-            fprintf(stderr, "twinboot sim new: cannot write %s\n", path);
+            fprintf(stderr, "twinboot sim new: cannot write %s\n", p);
             return TB_EXIT_FAIL;
         }
     }
-    printf("new nRF5340 DK in %s: app flash 1 MiB, net flash 256 KiB, QSPI 8 MiB, all erased; "
-           "trusts %zu key(s)\n",
-           dir, nkeys);
+    printf("new nRF5340 DK in %s: app flash 1 MiB, net flash 256 KiB, QSPI 8 MiB, all erased\n"
+           "bootloader: image 0 strategy %s%s, trusts %zu key(s)\n",
+           dir, strategy_name(conf.strategy0), conf.downgrade_prevention ? ", downgrade prevention" : "", nkeys);
     return TB_EXIT_OK;
 }
 
-static const struct slot_desc *find_slot(int image, int slot)
-{
-    for (size_t i = 0; i < N_SLOTS; i++) {
-        if (dk_slots[i].image == image && dk_slots[i].slot == slot) {
-            return &dk_slots[i];
-        }
-    }
-    return NULL;
-}
-
-static void print_counters(const struct tb_simdev *d)
-{
-    for (int i = 0; i < TB_SIM_NFLASH; i++) {
-        const struct tb_sim_counters *c = &d->fl[i].cnt;
-        if (c->erases == 0 && c->bytes_programmed == 0) {
-            continue;
-        }
-        printf("  %-4s flash: %llu erases, %llu bytes programmed, %.3f s modelled\n", d->fl[i].flash.name,
-               (unsigned long long)c->erases, (unsigned long long)c->bytes_programmed, (double)c->busy_ns / 1e9);
-    }
-}
+/* ---- load --------------------------------------------------------------- */
 
 static int cmd_load(int argc, char **argv)
 {
+    enum { OPT_TEST = 256, OPT_CONFIRM };
     static const struct option opts[] = {{"image", required_argument, NULL, 'n'},
                                          {"slot", required_argument, NULL, 's'},
+                                         {"test", no_argument, NULL, OPT_TEST},
+                                         {"confirm", no_argument, NULL, OPT_CONFIRM},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     uint32_t image = 0;
-    int slot = 1, c;
+    int slot = 1, c, request = 0; /* 1 test, 2 permanent */
     while ((c = getopt_long(argc, argv, "n:s:h", opts, NULL)) != -1) {
         switch (c) {
         case 'n':
@@ -228,10 +434,15 @@ static int cmd_load(int argc, char **argv)
                 return usage_error("load", "--slot is primary or secondary");
             }
             break;
+        case OPT_TEST: request = 1; break;
+        case OPT_CONFIRM: request = 2; break;
         case 'h':
-            printf("usage: twinboot sim load DIR [--image N] [--slot primary|secondary] FILE\n\n"
-                   "Erase the slot and write FILE (an MCUboot image, .bin or .hex) into it,\n"
-                   "as a debugger or an upload would. Defaults: image 0, secondary slot.\n");
+            printf("usage: twinboot sim load DIR [--image N] [--slot primary|secondary] [--test|--confirm] FILE\n\n"
+                   "Erase the slot and write FILE (an MCUboot image, .bin or .hex) into it, as\n"
+                   "an upload (secondary) or a debugger (primary) would. Defaults: image 0,\n"
+                   "secondary slot.\n\n"
+                   "  --test      then request a test upgrade, as 'mcumgr image test' does\n"
+                   "  --confirm   then request a permanent upgrade, as 'image upload' + confirm\n");
             return TB_EXIT_OK;
         default: return usage_error("load", "unknown option");
         }
@@ -239,8 +450,10 @@ static int cmd_load(int argc, char **argv)
     if (optind + 2 != argc) {
         return usage_error("load", "needs DIR and FILE");
     }
-    const struct slot_desc *sd = find_slot((int)image, slot);
-    if (sd == NULL) {
+    if (request && slot == 0) {
+        return usage_error("load", "--test/--confirm apply to the secondary slot (what an upload writes)");
+    }
+    if (image == 1 && slot == 0) {
         fprintf(stderr, "twinboot sim load: image 1's primary slot is the net core's own flash, which the "
                         "app core cannot write; load image 1 into its secondary slot\n");
         return TB_EXIT_FAIL;
@@ -252,19 +465,23 @@ static int cmd_load(int argc, char **argv)
         fprintf(stderr, "twinboot sim load: %s\n", err);
         return TB_EXIT_FAIL;
     }
-    struct tb_simdev d;
-    if (open_device(dir, &d) != 0) {
+    struct sim s;
+    if (sim_open(&s, dir) != 0) {
         tb_blob_free(&b);
         return TB_EXIT_FAIL;
     }
     int exit_code = TB_EXIT_FAIL;
-    struct tb_area a = {&d.fl[sd->flash].flash, sd->off, sd->size};
+    const struct tb_region *r = slot ? &s.lay.img[image].secondary : &s.lay.img[image].primary;
+    struct tb_area a;
+    int rc = tb_region_area(&s.dev, r, &a);
     uint32_t ws = a.flash->write_size, ss = a.flash->sector_size;
-    if (b.len > sd->size) {
-        fprintf(stderr, "twinboot sim load: %s is %zu bytes, the slot holds %u\n", file, b.len, (unsigned)sd->size);
+    if (rc != TB_OK || b.len > a.size - ss) {
+        fprintf(stderr, "twinboot sim load: %s is %zu bytes; the slot takes %u (its last sector holds the trailer)\n",
+                file, b.len, (unsigned)(a.size - ss));
         goto out;
     }
-    /* Erase what the file covers, then program it padded to the write size. */
+    /* erase what the image covers and the trailer sector (an old request must
+     * not survive a new upload), then write */
     size_t padded = (b.len + ws - 1) / ws * ws;
     uint8_t *buf = malloc(padded ? padded : 1);
     if (buf == NULL) {
@@ -272,73 +489,404 @@ static int cmd_load(int argc, char **argv)
     }
     memset(buf, 0xff, padded);
     memcpy(buf, b.data, b.len);
-    int rc = tb_area_erase(&a, 0, (uint32_t)((padded + ss - 1) / ss * ss));
+    rc = tb_area_erase(&a, 0, (uint32_t)((padded + ss - 1) / ss * ss));
+    if (rc == TB_OK) {
+        rc = tb_area_erase(&a, a.size - ss, ss);
+    }
     if (rc == TB_OK) {
         rc = tb_area_program(&a, 0, buf, (uint32_t)padded);
     }
     free(buf);
-    if (rc == TB_OK) {
-        rc = tb_simdev_save(&d, dir);
+    if (rc == TB_OK && request) {
+        rc = tb_boot_request(&s.cfg, (int)image, request == 2);
     }
-    if (rc != TB_OK) {
+    if (rc != TB_OK || sim_save(&s) != 0) {
         fprintf(stderr, "twinboot sim load: %s\n", tb_strerror(rc));
         goto out;
     }
     printf("wrote %s (%zu bytes) to image %u %s slot (%s flash at 0x%x)\n", file, b.len, (unsigned)image,
-           slot ? "secondary" : "primary", a.flash->name, (unsigned)sd->off);
-    print_counters(&d);
+           slot ? "secondary" : "primary", a.flash->name, (unsigned)r->off);
+    print_work(&s.d, "  ");
+    if (request) {
+        printf("image %u is pending %s; reset ('twinboot sim boot %s') to apply\n", (unsigned)image,
+               request == 2 ? "a permanent upgrade" : "test", dir);
+    }
     exit_code = TB_EXIT_OK;
 out:
     tb_blob_free(&b);
-    tb_simdev_free(&d);
+    sim_close(&s);
     return exit_code;
+}
+
+/* ---- boot --------------------------------------------------------------- */
+
+static void print_record(const struct tb_boot_record *rec, const struct tb_layout *lay)
+{
+    for (int i = 0; i < rec->image_count; i++) {
+        const struct tb_boot_image_record *r = &rec->img[i];
+        char from[32], to[32];
+        version_str(&r->from, from, sizeof(from));
+        version_str(&r->to, to, sizeof(to));
+        printf("image %d (%s core, %s): %s", i, i == 0 ? "app" : "net", strategy_name(lay->img[i].strategy),
+               tb_boot_action_name(r->action));
+        switch (r->action) {
+        case TB_ACT_UPGRADE_TEST:
+        case TB_ACT_UPGRADE_PERM:
+        case TB_ACT_OVERWRITE:
+        case TB_ACT_REVERT:
+        case TB_ACT_RECOVERED: printf(" %s -> %s", from, to); break;
+        case TB_ACT_DEFERRED: printf(" (the net-core hand-over is not part of this build yet)"); break;
+        default: break;
+        }
+        printf("\n");
+        if (r->resumed) {
+            printf("  resumed an operation interrupted by the last reset, and finished it\n");
+        }
+        if (r->reason != TB_OK) {
+            printf("  reason: %s\n", tb_strerror(r->reason));
+        }
+    }
+}
+
+static int cmd_boot(int argc, char **argv)
+{
+    enum { OPT_CUT = 256, OPT_SEED };
+    static const struct option opts[] = {{"cut-after", required_argument, NULL, OPT_CUT},
+                                         {"seed", required_argument, NULL, OPT_SEED},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    uint32_t cut = 0, seed = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_CUT:
+            if (cli_parse_u32(optarg, &cut) != 0 || cut == 0) {
+                return usage_error("boot", "--cut-after needs an operation number >= 1");
+            }
+            break;
+        case OPT_SEED:
+            if (cli_parse_u32(optarg, &seed) != 0) {
+                return usage_error("boot", "bad --seed");
+            }
+            break;
+        case 'h':
+            printf("usage: twinboot sim boot DIR [--cut-after N] [--seed S]\n\n"
+                   "Reset the device: the bootloader applies or resumes what is pending and\n"
+                   "says what boots. With --cut-after N the power fails during the N-th flash\n"
+                   "operation (program or erase, counted over all flashes), which is torn\n"
+                   "reproducibly from the seed; boot again to power it back on.\n\n"
+                   "Exit: 0 an image boots, 3 no bootable image, 4 the power was cut, 1 error.\n");
+            return TB_EXIT_OK;
+        default: return usage_error("boot", "unknown option");
+        }
+    }
+    if (optind + 1 != argc) {
+        return usage_error("boot", "needs DIR");
+    }
+    const char *dir = argv[optind];
+    struct sim s;
+    if (sim_open(&s, dir) != 0) {
+        return TB_EXIT_FAIL;
+    }
+    struct tb_boot_record rec;
+    if (cut) {
+        tb_simdev_arm_cut(&s.d, cut, seed);
+    }
+    int rc = tb_boot_go(&s.cfg, &rec);
+    s.life.boots++;
+    int exit_code;
+    if (rc == TB_E_POWER) {
+        printf("power cut during flash operation %u (seed %u): the device is off, its flash as the cut left it\n"
+               "power it on again with 'twinboot sim boot %s'\n",
+               (unsigned)cut, (unsigned)seed, dir);
+        print_work(&s.d, "  before the cut: ");
+        exit_code = sim_save(&s) == 0 ? TB_EXIT_POWER_CUT : TB_EXIT_FAIL;
+        sim_close(&s);
+        return exit_code;
+    }
+    if (cut) {
+        printf("(the bootloader finished in fewer than %u flash operations: no cut happened)\n", (unsigned)cut);
+    }
+    print_record(&rec, &s.lay);
+    print_work(&s.d, "  ");
+    if (rc == TB_OK) {
+        char v[32];
+        version_str(&rec.img[0].to, v, sizeof(v));
+        printf("boots: image 0 version %s, %s\n", v,
+               rec.img[0].confirmed ? "confirmed"
+                                    : "a test, NOT confirmed: confirm it ('twinboot sim confirm') or the next reset "
+                                      "reverts it");
+        exit_code = TB_EXIT_OK;
+    } else if (rc == TB_E_BOOT_NO_IMAGE) {
+        printf("no bootable image: the bootloader waits for a recovery upload (serial recovery); it does not "
+               "reset-loop.\nload a signed image ('twinboot sim load %s --slot primary FILE') and boot again\n",
+               dir);
+        exit_code = TB_EXIT_NO_BOOTABLE;
+    } else {
+        fprintf(stderr, "twinboot sim boot: %s\n", tb_strerror(rc));
+        exit_code = TB_EXIT_FAIL;
+    }
+    if (rc == TB_OK || rc == TB_E_BOOT_NO_IMAGE) {
+        if (record_save(dir, &rec) != 0 || sim_save(&s) != 0) {
+            exit_code = TB_EXIT_FAIL;
+        }
+    }
+    sim_close(&s);
+    return exit_code;
+}
+
+/* ---- confirm ------------------------------------------------------------ */
+
+static int cmd_confirm(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"image", required_argument, NULL, 'n'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    uint32_t image = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "n:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'n':
+            if (cli_parse_u32(optarg, &image) != 0 || image > 1) {
+                return usage_error("confirm", "--image is 0 or 1");
+            }
+            break;
+        case 'h':
+            printf("usage: twinboot sim confirm DIR [--image N]\n\n"
+                   "What the running application does once it is happy with a test image\n"
+                   "(Zephyr's boot_write_img_confirmed): image_ok in the primary trailer.\n");
+            return TB_EXIT_OK;
+        default: return usage_error("confirm", "unknown option");
+        }
+    }
+    if (optind + 1 != argc) {
+        return usage_error("confirm", "needs DIR");
+    }
+    const char *dir = argv[optind];
+    struct tb_boot_record rec;
+    if (record_load(dir, &rec) != 0 || rec.result != TB_OK) {
+        fprintf(stderr, "twinboot sim confirm: no application is running on %s: boot it first ('twinboot sim boot "
+                        "%s')\n",
+                dir, dir);
+        return TB_EXIT_FAIL;
+    }
+    if (image == 1 && rec.img[1].action == TB_ACT_DEFERRED) {
+        fprintf(stderr, "twinboot sim confirm: image 1 (net core) is not managed by this build yet\n");
+        return TB_EXIT_FAIL;
+    }
+    struct sim s;
+    if (sim_open(&s, dir) != 0) {
+        return TB_EXIT_FAIL;
+    }
+    int rc = tb_boot_confirm(&s.cfg, (int)image);
+    int exit_code = TB_EXIT_FAIL;
+    if (rc != TB_OK || sim_save(&s) != 0) {
+        fprintf(stderr, "twinboot sim confirm: %s\n", tb_strerror(rc));
+    } else {
+        char v[32];
+        version_str(&rec.img[image].to, v, sizeof(v));
+        printf("image %u version %s confirmed: it stays at the next reset\n", (unsigned)image, v);
+        exit_code = TB_EXIT_OK;
+    }
+    sim_close(&s);
+    return exit_code;
+}
+
+/* ---- status ------------------------------------------------------------- */
+
+static const char *magic_name(int m) { return m == TB_MAGIC_GOOD ? "good" : m == TB_MAGIC_UNSET ? "unset" : "bad"; }
+static const char *flag_name(int f) { return f == TB_FLAG_STATE_SET ? "set" : f == TB_FLAG_STATE_UNSET ? "unset" : "bad"; }
+static const char *swap_name(int t)
+{
+    switch (t) {
+    case TB_SWAP_TEST: return "test";
+    case TB_SWAP_PERM: return "permanent";
+    case TB_SWAP_REVERT: return "revert";
+    default: return "none";
+    }
+}
+
+static void json_str(const char *s)
+{
+    putchar('"');
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\') {
+            printf("\\%c", *s);
+        } else if ((unsigned char)*s < 0x20) {
+            printf("\\u%04x", (unsigned char)*s);
+        } else {
+            putchar(*s);
+        }
+    }
+    putchar('"');
+}
+
+struct slot_view {
+    int image, slot;
+    const char *flash;
+    uint32_t off, size;
+    int rc; /* validation */
+    struct tb_image_info info;
+    int has_trailer;
+    struct tb_trailer_state tr;
+};
+
+static void view_slot(struct sim *s, int image, int slot, struct slot_view *v)
+{
+    const struct tb_image_layout *im = &s->lay.img[image];
+    const struct tb_region *r = slot == 0 ? &im->primary : slot == 1 ? &im->secondary : &im->backup;
+    struct tb_area a;
+    memset(v, 0, sizeof(*v));
+    v->image = image;
+    v->slot = slot;
+    v->off = r->off;
+    v->size = r->size;
+    if (tb_region_area(&s->dev, r, &a) != TB_OK) {
+        v->rc = TB_E_INVAL;
+        return;
+    }
+    v->flash = a.flash->name;
+    v->has_trailer = slot != 2 && tb_trailer_read(&a, s->lay.max_align, &v->tr) == TB_OK;
+    a.size -= a.flash->sector_size;
+    v->rc = tb_image_validate(&a, &s->cfg.keys, &v->info);
 }
 
 static int cmd_status(int argc, char **argv)
 {
-    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        printf("usage: twinboot sim status DIR\n\n"
-               "Validate every slot with the device's trusted keys and print what it holds.\n");
-        return TB_EXIT_OK;
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    int json = 0, c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'j': json = 1; break;
+        case 'h':
+            printf("usage: twinboot sim status DIR [--json]\n\n"
+                   "Per image and slot: version, hash, validity (with the device's trusted keys)\n"
+                   "and trailer state; the last boot record; flash work and wear over the\n"
+                   "device's life. --json prints the same as one JSON object.\n");
+            return TB_EXIT_OK;
+        default: return usage_error("status", "unknown option");
+        }
     }
-    if (argc != 2 || argv[1][0] == '-') {
+    if (optind + 1 != argc) {
         return usage_error("status", "needs DIR");
     }
-    const char *dir = argv[1];
-    struct tb_simdev d;
-    struct trusted t;
-    if (trusted_load(dir, &t) != 0) {
+    const char *dir = argv[optind];
+    struct sim s;
+    if (sim_open(&s, dir) != 0) {
         return TB_EXIT_FAIL;
     }
-    if (open_device(dir, &d) != 0) {
-        trusted_free(&t);
-        return TB_EXIT_FAIL;
-    }
-    struct tb_keyring ring = {t.keys, t.n};
-    printf("device %s (trusts %zu key(s))\n", dir, t.n);
-    for (size_t i = 0; i < N_SLOTS; i++) {
-        const struct slot_desc *sd = &dk_slots[i];
-        struct tb_area a = {&d.fl[sd->flash].flash, sd->off, sd->size};
-        struct tb_image_info info;
-        int rc = tb_image_validate(&a, &ring, &info);
-        printf("image %d %-9s %-4s 0x%06x: ", sd->image, sd->slot ? "secondary" : "primary", a.flash->name,
-               (unsigned)sd->off);
-        if (rc == TB_E_IMG_EMPTY) {
-            printf("empty\n");
-            continue;
+    struct slot_view views[6];
+    size_t nv = 0;
+    static const char *slot_names[3] = {"primary", "secondary", "backup"};
+    for (int i = 0; i < s.lay.image_count; i++) {
+        for (int k = 0; k < 3; k++) {
+            /* image 1's primary is the net core's flash: only the net core sees it */
+            if ((i == 1 && k == 0) || (k == 2 && s.lay.img[i].backup.size == 0) ||
+                (k == 2 && s.lay.img[i].strategy != TB_STRATEGY_SWAP)) {
+                continue;
+            }
+            view_slot(&s, i, k, &views[nv++]);
         }
-        if (rc != TB_OK) {
-            printf("INVALID (%s)\n", tb_strerror(rc));
-            continue;
-        }
-        char hex[129];
-        cli_hex(info.hash, 8, hex);
-        printf("valid, version %u.%u.%u+%u, hash %s..., signed by %s\n", info.hdr.ver.major, info.hdr.ver.minor,
-               info.hdr.ver.revision, (unsigned)info.hdr.ver.build, hex,
-               info.key_index >= 0 ? t.names[info.key_index] : "(no key required)");
     }
-    tb_simdev_free(&d);
-    trusted_free(&t);
+    struct tb_boot_record rec;
+    int have_rec = record_load(dir, &rec) == 0;
+    if (json) {
+        printf("{\"device\":");
+        json_str(dir);
+        printf(",\"strategy0\":\"%s\",\"trusted_keys\":%zu,\"slots\":[", strategy_name(s.conf.strategy0), s.nkeys);
+        for (size_t i = 0; i < nv; i++) {
+            const struct slot_view *v = &views[i];
+            char hex[65];
+            printf("%s{\"image\":%d,\"slot\":\"%s\",\"flash\":\"%s\",\"offset\":%u,\"size\":%u,", i ? "," : "",
+                   v->image, slot_names[v->slot], v->flash, (unsigned)v->off, (unsigned)v->size);
+            if (v->rc == TB_E_IMG_EMPTY) {
+                printf("\"state\":\"empty\"");
+            } else if (v->rc != TB_OK) {
+                printf("\"state\":\"invalid\",\"reason\":");
+                json_str(tb_strerror(v->rc));
+            } else {
+                char ver[32];
+                version_str(&v->info.hdr.ver, ver, sizeof(ver));
+                cli_hex(v->info.hash, 32, hex);
+                printf("\"state\":\"valid\",\"version\":\"%s\",\"hash\":\"%s\",\"size_bytes\":%u", ver, hex,
+                       (unsigned)v->info.tlv_end);
+            }
+            if (v->has_trailer) {
+                printf(",\"trailer\":{\"magic\":\"%s\",\"image_ok\":\"%s\",\"copy_done\":\"%s\",\"swap_type\":\"%s\"}",
+                       magic_name(v->tr.magic), flag_name(v->tr.image_ok), flag_name(v->tr.copy_done),
+                       swap_name(v->tr.swap_type));
+            }
+            printf("}");
+        }
+        printf("],\"boot_record\":");
+        if (have_rec) {
+            printf("{\"result\":\"%s\",\"images\":[", rec.result == TB_OK ? "boot" : "no-bootable-image");
+            for (int i = 0; i < rec.image_count && i < TB_MAX_IMAGES; i++) {
+                const struct tb_boot_image_record *r = &rec.img[i];
+                char from[32], to[32], fh[65], th[65];
+                version_str(&r->from, from, sizeof(from));
+                version_str(&r->to, to, sizeof(to));
+                cli_hex(r->from_hash, 32, fh);
+                cli_hex(r->to_hash, 32, th);
+                printf("%s{\"image\":%d,\"action\":\"%s\",\"resumed\":%s,\"valid\":%s,\"confirmed\":%s,"
+                       "\"reason\":%d,\"reason_text\":",
+                       i ? "," : "", i, tb_boot_action_name(r->action), r->resumed ? "true" : "false",
+                       r->valid ? "true" : "false", r->confirmed ? "true" : "false", (int)r->reason);
+                json_str(tb_strerror(r->reason));
+                printf(",\"from_version\":\"%s\",\"from_hash\":\"%s\",\"to_version\":\"%s\",\"to_hash\":\"%s\"}", from,
+                       fh, to, th);
+            }
+            printf("]}");
+        } else {
+            printf("null");
+        }
+        printf(",\"flash\":[");
+        for (int i = 0; i < TB_SIM_NFLASH; i++) {
+            printf("%s{\"name\":\"%s\",\"erases\":%" PRIu64 ",\"bytes_programmed\":%" PRIu64 ",\"busy_ns\":%" PRIu64 "}",
+                   i ? "," : "", s.d.fl[i].flash.name, s.life.erases[i], s.life.bytes[i], s.life.busy_ns[i]);
+        }
+        printf("],\"boots\":%" PRIu64 "}\n", s.life.boots);
+    } else {
+        printf("device %s: image 0 strategy %s, trusts %zu key(s)\n", dir, strategy_name(s.conf.strategy0), s.nkeys);
+        for (size_t i = 0; i < nv; i++) {
+            const struct slot_view *v = &views[i];
+            printf("image %d %-9s %-4s 0x%06x: ", v->image, slot_names[v->slot], v->flash, (unsigned)v->off);
+            if (v->rc == TB_E_IMG_EMPTY) {
+                printf("empty");
+            } else if (v->rc != TB_OK) {
+                printf("INVALID (%s)", tb_strerror(v->rc));
+            } else {
+                char ver[32], hex[65];
+                version_str(&v->info.hdr.ver, ver, sizeof(ver));
+                cli_hex(v->info.hash, 8, hex);
+                printf("valid, version %s, hash %s...", ver, hex);
+            }
+            if (v->has_trailer && v->tr.magic != TB_MAGIC_UNSET) {
+                printf("; trailer magic %s, image_ok %s, copy_done %s, swap %s", magic_name(v->tr.magic),
+                       flag_name(v->tr.image_ok), flag_name(v->tr.copy_done), swap_name(v->tr.swap_type));
+            }
+            printf("\n");
+        }
+        if (have_rec) {
+            printf("last boot:\n");
+            print_record(&rec, &s.lay);
+            if (rec.result == TB_OK) {
+                char v[32];
+                version_str(&rec.img[0].to, v, sizeof(v));
+                printf("running: image 0 version %s (%s)\n", v, rec.img[0].confirmed ? "confirmed" : "test, not confirmed");
+            } else {
+                printf("running: nothing (no bootable image)\n");
+            }
+        } else {
+            printf("last boot: none yet\n");
+        }
+        printf("flash work over the device's life (%" PRIu64 " boots):\n", s.life.boots);
+        for (int i = 0; i < TB_SIM_NFLASH; i++) {
+            printf("  %-4s flash: %" PRIu64 " erases, %" PRIu64 " bytes programmed, %.3f s\n", s.d.fl[i].flash.name,
+                   s.life.erases[i], s.life.bytes[i], (double)s.life.busy_ns[i] / 1e9);
+        }
+    }
+    sim_close(&s);
     return TB_EXIT_OK;
 }
 
@@ -354,6 +902,8 @@ int cmd_sim(int argc, char **argv)
     optind = 0;
     if (strcmp(cmd, "new") == 0) return cmd_new(argc, argv);
     if (strcmp(cmd, "load") == 0) return cmd_load(argc, argv);
+    if (strcmp(cmd, "boot") == 0) return cmd_boot(argc, argv);
+    if (strcmp(cmd, "confirm") == 0) return cmd_confirm(argc, argv);
     if (strcmp(cmd, "status") == 0) return cmd_status(argc, argv);
     fprintf(stderr, "twinboot sim: unknown command '%s'\n\n%s", cmd, sim_usage);
     return TB_EXIT_USAGE;
