@@ -21,13 +21,20 @@ static bool all_erased(const uint8_t *p, uint32_t n, uint8_t ev)
 }
 
 int tb_copy_sector(struct tb_boot_ctx *c, const struct tb_area *dst, const struct tb_area *src, uint32_t i,
-                   bool skip_erase)
+                   bool skip_erase, const struct tb_side_copy *side)
 {
     uint32_t base = i * c->sector;
     int rc = skip_erase ? TB_OK : tb_area_erase(dst, base, c->sector);
     for (uint32_t off = 0; rc == TB_OK && off < c->sector; off += TB_COPY_CHUNK) {
         uint32_t n = c->sector - off < TB_COPY_CHUNK ? c->sector - off : TB_COPY_CHUNK;
         rc = tb_area_read(src, base + off, c->buf, n);
+        if (rc == TB_OK && side != NULL) {
+            uint32_t sb = side->sector * c->sector + off;
+            rc = tb_area_read(side->src, sb, c->side, n);
+            if (rc == TB_OK && !all_erased(c->side, n, side->dst->flash->erased_val)) {
+                rc = tb_area_program(side->dst, sb, c->side, n);
+            }
+        }
         /* erased chunks stay as the erase left them: less time, less wear */
         if (rc == TB_OK && !all_erased(c->buf, n, dst->flash->erased_val)) {
             rc = tb_area_program(dst, base + off, c->buf, n);

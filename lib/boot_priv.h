@@ -10,7 +10,10 @@
 #include "twinboot/journal.h"
 #include "twinboot/layout.h"
 
-#define TB_COPY_CHUNK 1024U /* bytes moved per flash read/program while copying */
+/* Bytes moved per flash read/program while copying: one QSPI page, so a
+ * backup page programmed inside the QSPI chip overlaps the NVMC programming
+ * of the next chunk (see swap.c). */
+#define TB_COPY_CHUNK 256U
 
 struct tb_boot_ctx {
     const struct tb_boot_config *cfg;
@@ -21,6 +24,15 @@ struct tb_boot_ctx {
     struct tb_journal j;
     int bak_erased;               /* backup sector known erased in this run, -1: none */
     uint8_t buf[TB_COPY_CHUNK];
+    uint8_t side[TB_COPY_CHUNK];
+};
+
+/* A second copy carried along with a sector copy, chunk by chunk: its
+ * programs go to another flash part and run there while the first copy's
+ * programs keep the CPU busy. */
+struct tb_side_copy {
+    const struct tb_area *dst, *src;
+    uint32_t sector;
 };
 
 /* An install: what the strategy needs to know, all also kept in the journal. */
@@ -45,9 +57,10 @@ extern const struct tb_strategy_ops tb_strategy_overwrite;
 
 /* shared helpers (lib/boot_copy.c) */
 uint32_t tb_sectors_for(const struct tb_boot_ctx *c, uint32_t bytes);
-/* erase dst sector i (unless skip_erase), then copy src sector i into it, leaving erased chunks alone */
+/* erase dst sector i (unless skip_erase), then copy src sector i into it, leaving erased chunks
+ * alone; side, if not NULL, is copied along (its destination sector already erased) */
 int tb_copy_sector(struct tb_boot_ctx *c, const struct tb_area *dst, const struct tb_area *src, uint32_t i,
-                   bool skip_erase);
+                   bool skip_erase, const struct tb_side_copy *side);
 /* the trailer of the primary after an install or a revert */
 int tb_write_primary_trailer(struct tb_boot_ctx *c, bool image_ok);
 /* erase the secondary's trailer sector: the request is consumed */

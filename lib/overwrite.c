@@ -21,7 +21,7 @@ static int run_overwrite(struct tb_boot_ctx *c)
             rc = tb_write_primary_trailer(c, true); /* nothing to revert to: confirmed */
         } else {
             uint32_t i = step - 2U;
-            rc = i < to_n ? tb_copy_sector(c, &c->pri, &c->sec, i, false)
+            rc = i < to_n ? tb_copy_sector(c, &c->pri, &c->sec, i, false, NULL)
                           : tb_area_erase(&c->pri, i * c->sector, c->sector);
         }
         if (rc == TB_OK) {

@@ -3,11 +3,13 @@
  * Upgrade: for each sector i, copy primary[i] to backup[i] (QSPI), then
  * secondary[i] to primary[i]. Revert: backup[i] back to primary[i]; the
  * test image stays in the secondary (its request is gone). So each primary
- * sector is erased once per upgrade and once per revert, and the erase of the
- * next backup sector (inside the QSPI chip) runs while the CPU erases the
- * primary sector. Steps are logged in the journal; each is idempotent (its
- * sources are untouched until it is logged), so a reset at any point resumes
- * at the first step not logged. docs/boot-engine.md has the full design. */
+ * sector is erased once per upgrade and once per revert. The QSPI work of
+ * the backup hides behind NVMC work: backup[i+1] is erased (inside the QSPI
+ * chip) while the CPU erases primary[i], and programmed page by page while
+ * the CPU programs primary[i]. Steps are logged in the journal; each is
+ * idempotent (its sources are untouched until it is logged), so a reset at
+ * any point resumes at the first step not logged. docs/boot-engine.md has
+ * the full design. */
 #include "boot_priv.h"
 #include "twinboot/error.h"
 
@@ -22,14 +24,14 @@
 
 static int mark(struct tb_boot_ctx *c, uint32_t step) { return tb_journal_mark(&c->j, (uint16_t)step); }
 
-static int backup_step(struct tb_boot_ctx *c, uint32_t i, uint32_t bk)
+/* backup[i] from primary[i], unless the copy of sector i-1 already carried
+ * it along; then start erasing backup[i+1] inside the QSPI chip. */
+static int backup_step(struct tb_boot_ctx *c, uint32_t i, uint32_t bk, bool carried)
 {
-    int rc = tb_copy_sector(c, &c->bak, &c->pri, i, c->bak_erased == (int)i);
+    int rc = carried ? TB_OK : tb_copy_sector(c, &c->bak, &c->pri, i, c->bak_erased == (int)i, NULL);
     if (rc == TB_OK) {
         rc = mark(c, UP_BACKUP(i));
     }
-    /* Start erasing the next backup sector now: the QSPI chip does it while
-     * the CPU erases primary[i]. Known erased only within this run. */
     if (rc == TB_OK && i + 1 < bk) {
         rc = tb_area_erase(&c->bak, (i + 1) * c->sector, c->sector);
         c->bak_erased = rc == TB_OK ? (int)(i + 1) : -1;
@@ -43,6 +45,7 @@ static int run_upgrade(struct tb_boot_ctx *c)
     const uint32_t n = s->nsect;
     const uint32_t bk = (s->flags & TB_JF_BACKUP) ? tb_sectors_for(c, s->from_size) : 0;
     const uint32_t to_n = tb_sectors_for(c, s->to_size);
+    int carried = -1; /* backup sector already written along with a copy, in this run */
     for (uint32_t step = c->j.last_step + 1U; step <= UP_TRAILER(n); step++) {
         int rc;
         if (step == UP_CLEAR) {
@@ -54,15 +57,23 @@ static int run_upgrade(struct tb_boot_ctx *c)
             if (i >= bk) {
                 continue; /* nothing of the old image there */
             }
-            rc = backup_step(c, i, bk);
+            rc = backup_step(c, i, bk, carried == (int)i);
             if (rc != TB_OK) {
                 return rc;
             }
             continue;
         } else {
             uint32_t i = (step - 3U) / 2U;
-            rc = i < to_n ? tb_copy_sector(c, &c->pri, &c->sec, i, false)
-                          : tb_area_erase(&c->pri, i * c->sector, c->sector);
+            /* carry backup[i+1] along if its sector is known erased in this run */
+            struct tb_side_copy side = {&c->bak, &c->pri, i + 1U};
+            bool carry = i + 1U < bk && c->bak_erased == (int)(i + 1U);
+            if (i < to_n) {
+                rc = tb_copy_sector(c, &c->pri, &c->sec, i, false, carry ? &side : NULL);
+            } else {
+                rc = tb_area_erase(&c->pri, i * c->sector, c->sector);
+                carry = false;
+            }
+            carried = rc == TB_OK && carry ? (int)(i + 1U) : -1;
         }
         if (rc == TB_OK) {
             rc = mark(c, step);
@@ -85,7 +96,7 @@ static int run_revert(struct tb_boot_ctx *c)
             rc = tb_write_primary_trailer(c, true); /* a restored image is confirmed */
         } else {
             uint32_t i = step - 1U;
-            rc = i < to_n ? tb_copy_sector(c, &c->pri, &c->bak, i, false)
+            rc = i < to_n ? tb_copy_sector(c, &c->pri, &c->bak, i, false, NULL)
                           : tb_area_erase(&c->pri, i * c->sector, c->sector);
         }
         if (rc == TB_OK) {

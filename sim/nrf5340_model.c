@@ -53,6 +53,7 @@ const struct tb_sim_part tb_sim_nrf5340_parts[TB_SIM_NFLASH] = {
             .prog_unit = 256u,
             .read_ns_per_kib = 256000u,  /* ~4 MB/s: 250 ns per byte */
             .async_erase = true,         /* the chip erases on its own once told to */
+            .async_program = true,       /* ... and programs a page on its own (one page at a time) */
         },
     },
 };

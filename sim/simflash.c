@@ -52,13 +52,18 @@ static uint64_t tb_sf_scale(uint64_t len, uint64_t unit_ns, uint64_t unit)
 }
 
 /* Run an operation of dur ns on sf's part; wait: the CPU waits for its end. */
-static void tb_sf_clock(struct tb_simflash *sf, uint64_t dur, bool wait)
+static void tb_sf_clock_cpu(struct tb_simflash *sf, uint64_t dur, uint64_t cpu)
 {
     struct tb_sim_power *p = sf->power;
     uint64_t start = p->now_ns > sf->busy_until_ns ? p->now_ns : sf->busy_until_ns;
 
     sf->busy_until_ns = start + dur;
-    p->now_ns = wait ? start + dur : start;
+    p->now_ns = start + cpu;
+}
+
+static void tb_sf_clock(struct tb_simflash *sf, uint64_t dur, bool wait)
+{
+    tb_sf_clock_cpu(sf, dur, wait ? dur : 0);
 }
 
 static int tb_sf_check_range(const struct tb_simflash *sf, uint32_t off, uint32_t len)
@@ -190,7 +195,10 @@ static int tb_sf_program(const struct tb_flash *f, uint32_t off, const void *buf
     sf->cnt.bytes_programmed += len;
     uint64_t dur = tb_sf_scale(len, sf->timing.prog_ns, sf->timing.prog_unit);
     sf->cnt.busy_ns += dur;
-    tb_sf_clock(sf, dur, true);
+    /* An async_program part (the QSPI NOR) programs a page inside the chip:
+     * the CPU waits for every page but the last of this call. */
+    tb_sf_clock_cpu(sf, dur,
+                    sf->timing.async_program ? (dur > sf->timing.prog_ns ? dur - sf->timing.prog_ns : 0) : dur);
     if (tb_sf_power_tick(sf->power)) {
         tb_sf_torn_program(sf, off, src, len);
         return TB_E_POWER;

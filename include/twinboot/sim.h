@@ -34,6 +34,7 @@ struct tb_sim_timing {
     uint32_t prog_unit;     /* bytes per prog_ns (4 for NVMC words, 256 for a QSPI page) */
     uint64_t read_ns_per_kib; /* reading 1024 bytes (0: memory-mapped, not modelled) */
     bool async_erase;         /* erase runs in the part: the CPU does not wait (QSPI) */
+    bool async_program;       /* the last page of a program runs in the part while the CPU goes on (QSPI) */
 };
 
 /* The power supply shared by the flashes of one device. */
