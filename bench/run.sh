@@ -4,6 +4,10 @@ set -euo pipefail
 BUILD=${1:-build}
 cd "$(dirname "$0")/.."
 B="$BUILD/bin/bench_validate"
+
+echo "== boot engine: flash cost of upgrade / confirm / revert =="
+"$BUILD/bin/bench_boot" keys/root-ecdsa-p256.pem
+
 W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
 
 # Instructions inside one function, counted by callgrind (deterministic).
