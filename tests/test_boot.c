@@ -426,7 +426,62 @@ static void test_refusals(void **state)
     /* downgrade prevention: older refused, equal allowed */
     w.cfg.downgrade_prevention = true;
     refuse_case(&w, &v2, &v1, TB_E_BOOT_DOWNGRADE);
+    {
+        struct tb_boot_record rec;
+        struct tb_signed v2b = make_image(2, g_img_kib - 1); /* same version, other bytes */
+        put_image(&w, false, &v2);
+        put_image(&w, true, &v2b);
+        assert_int_equal(tb_boot_request(&w.cfg, 0, true), TB_OK);
+        assert_int_equal(boot(&w, &rec), TB_OK);
+        assert_int_equal(rec.img[0].action, TB_ACT_UPGRADE_PERM);
+        tb_signed_free(&v2b);
+    }
+    /* ... judged by the security counter: lower refused, even with a newer version */
+    {
+        char err[256];
+        struct tb_sign_opts o;
+        struct tb_signed hi, lo;
+        uint8_t in[4096] = {0};
+        struct tbk_key *k = tbk_load(V "key-ed25519.pem", err, sizeof(err));
+        tb_sign_opts_default(&o);
+        o.header_size = 0x200;
+        o.slot_size = g_slot;
+        o.max_sectors = 1;
+        o.has_sec_cnt = true;
+        o.version = (struct tb_image_version){1, 0, 0, 0};
+        o.sec_cnt = 5;
+        assert_int_equal(tb_sign_image(&o, k, in, sizeof(in), &hi, err, sizeof(err)), 0);
+        o.version = (struct tb_image_version){9, 0, 0, 0};
+        o.sec_cnt = 4;
+        in[0x300] = 1; /* past the header room */
+        assert_int_equal(tb_sign_image(&o, k, in, sizeof(in), &lo, err, sizeof(err)), 0);
+        tbk_free(k);
+        w.cfg.sec_cnt_downgrade = true;
+        refuse_case(&w, &hi, &lo, TB_E_BOOT_SEC_CNT);
+        w.cfg.sec_cnt_downgrade = false;
+        tb_signed_free(&hi);
+        tb_signed_free(&lo);
+    }
     w.cfg.downgrade_prevention = false;
+
+    /* flagged non-bootable */
+    {
+        char err[256];
+        struct tb_sign_opts o;
+        struct tb_signed nb;
+        uint8_t in[4096] = {0};
+        struct tbk_key *k = tbk_load(V "key-ed25519.pem", err, sizeof(err));
+        tb_sign_opts_default(&o);
+        o.header_size = 0x200;
+        o.slot_size = g_slot;
+        o.max_sectors = 1;
+        o.non_bootable = true;
+        o.version = (struct tb_image_version){3, 0, 0, 0};
+        assert_int_equal(tb_sign_image(&o, k, in, sizeof(in), &nb, err, sizeof(err)), 0);
+        tbk_free(k);
+        refuse_case(&w, &v1, &nb, TB_E_IMG_NON_BOOTABLE);
+        tb_signed_free(&nb);
+    }
 
     /* a dependency on an image this layout does not have */
     {
