@@ -1,5 +1,7 @@
-/* The boot engine: one pass per reset, one image at a time, each by its own
- * strategy. See include/twinboot/boot.h and docs/boot-engine.md. */
+/* The boot engine: one pass per reset over all images, each by its own
+ * strategy, with images 0 and 1 updated together as one all-or-nothing set
+ * when both are pending. See include/twinboot/boot.h, docs/boot-engine.md
+ * and docs/net-core.md. */
 #include "twinboot/boot.h"
 
 #include <string.h>
@@ -34,6 +36,20 @@ static bool fatal(int rc)
            rc == TB_E_INVAL || rc == TB_E_NOSPACE;
 }
 
+/* One image during one boot. */
+struct run {
+    struct tb_boot_ctx c;
+    const struct tb_strategy_ops *ops; /* swap / overwrite; NULL for handover */
+    bool active;                       /* the engine manages this image in this build */
+    bool installed;                    /* an install happened (or was finished) in this boot */
+    int prc;                           /* validation of the primary (swap/overwrite) */
+    struct tb_image_info pi;
+    struct tb_trailer_state pt, st;
+    int type;                          /* MCUboot's decision for this image */
+    int src;                           /* validation of the secondary, when pending */
+    struct tb_image_info si;
+};
+
 static int ctx_init(struct tb_boot_ctx *c, const struct tb_boot_config *cfg, int image)
 {
     const struct tb_image_layout *im = &cfg->layout->img[image];
@@ -51,15 +67,17 @@ static int ctx_init(struct tb_boot_ctx *c, const struct tb_boot_config *cfg, int
     if (rc != TB_OK) {
         return rc;
     }
-    c->sector = c->pri.flash->sector_size;
+    /* Slots are cut in the secondary's sectors (QSPI): for swap and overwrite
+     * the layout check makes all of them equal. */
+    c->sector = c->sec.flash->sector_size;
     /* Images may not reach into the last sector of a slot: it holds the trailer. */
     c->pri_img = c->pri;
-    c->pri_img.size -= c->sector;
+    c->pri_img.size -= c->pri.flash->sector_size;
     c->sec_img = c->sec;
     c->sec_img.size -= c->sector;
     c->bak_img = c->bak;
     if (c->bak.size != 0) {
-        c->bak_img.size = c->pri_img.size;
+        c->bak_img.size = c->sec_img.size < c->bak.size ? c->sec_img.size : c->bak.size;
     }
     struct tb_area st;
     rc = tb_region_area(cfg->dev, &im->status, &st);
@@ -75,44 +93,58 @@ static int validate(const struct tb_boot_ctx *c, const struct tb_area *a, struct
     return rc;
 }
 
-static void unpack_version(const uint8_t p[8], struct tb_image_version *v)
+static void record_image(struct tb_image_version *v, uint8_t hash[32], const struct tb_image_info *info)
 {
-    v->major = p[0];
-    v->minor = p[1];
-    v->revision = (uint16_t)(p[2] | (p[3] << 8));
-    v->build = (uint32_t)p[4] | ((uint32_t)p[5] << 8) | ((uint32_t)p[6] << 16) | ((uint32_t)p[7] << 24);
+    *v = info->hdr.ver;
+    memcpy(hash, info->hash, 32);
 }
 
-/* The version an image will run after this boot: its primary's. Images of
- * other strategies (the net core) report theirs from issue 5 on. */
-static int current_version(const struct tb_boot_config *cfg, int image, struct tb_image_version *v)
+/* ---- versions and admission --------------------------------------------- */
+
+/* The version an image runs after this boot: the new one if it is being
+ * installed in this boot (newv), else what is installed now. */
+static int version_after(struct run *runs, int n, int image, const struct tb_image_version *newv[],
+                         struct tb_image_version *v)
 {
-    if (image < 0 || image >= cfg->layout->image_count) {
+    if (image < 0 || image >= n || !runs[image].active) {
         return TB_E_BOOT_DEPENDENCY;
     }
-    const struct tb_image_layout *im = &cfg->layout->img[image];
-    if (im->strategy == TB_STRATEGY_HANDOVER) {
-        return TB_E_BOOT_DEPENDENCY; /* the net core's version is not known to this engine yet */
+    if (newv[image] != NULL) {
+        *v = *newv[image];
+        return TB_OK;
     }
-    struct tb_area a;
-    struct tb_image_info info;
-    int rc = tb_region_area(cfg->dev, &im->primary, &a);
-    if (rc != TB_OK) {
-        return rc;
+    struct run *r = &runs[image];
+    if (r->ops == NULL) {
+        struct tb_net_state st;
+        tb_handover_state(&r->c, &st);
+        if (!st.known) {
+            struct tb_nc_response info;
+            int rc = tb_handover_info(&r->c, &info);
+            if (rc != TB_OK) {
+                return fatal(rc) ? rc : TB_E_BOOT_DEPENDENCY;
+            }
+            if (info.status != TB_NC_ST_DONE || !info.valid) {
+                return TB_E_BOOT_DEPENDENCY;
+            }
+            *v = info.ver;
+            return TB_OK;
+        }
+        *v = st.ver;
+        return TB_OK;
     }
-    a.size -= cfg->dev->flashes[im->primary.flash]->sector_size;
-    rc = tb_image_validate(&a, &cfg->keys, &info);
-    if (rc != TB_OK) {
-        return fatal(rc) ? rc : TB_E_BOOT_DEPENDENCY;
+    if (r->prc != TB_OK) {
+        return TB_E_BOOT_DEPENDENCY;
     }
-    *v = info.hdr.ver;
+    *v = r->pi.hdr.ver;
     return TB_OK;
 }
 
-/* May this validated secondary replace the running image? */
-static int admissible(const struct tb_boot_ctx *c, const struct tb_image_info *to, const struct tb_image_info *from)
+/* Downgrade prevention and DEPENDENCY TLVs for a validated secondary. */
+static int admissible(struct run *runs, int n, int image, const struct tb_image_info *from,
+                      const struct tb_image_version *newv[])
 {
-    const struct tb_boot_config *cfg = c->cfg;
+    const struct tb_boot_config *cfg = runs[image].c.cfg;
+    const struct tb_image_info *to = &runs[image].si;
     if (from != NULL && cfg->downgrade_prevention) {
         if (cfg->sec_cnt_downgrade) {
             if (from->has_sec_cnt && (!to->has_sec_cnt || to->sec_cnt < from->sec_cnt)) {
@@ -125,13 +157,9 @@ static int admissible(const struct tb_boot_ctx *c, const struct tb_image_info *t
     for (uint8_t k = 0; k < to->dep_count; k++) {
         const struct tb_image_dep *d = &to->deps[k];
         struct tb_image_version have;
-        if (d->image_id == c->image) {
-            have = to->hdr.ver;
-        } else {
-            int rc = current_version(cfg, d->image_id, &have);
-            if (rc != TB_OK) {
-                return rc;
-            }
+        int rc = d->image_id == image ? (have = to->hdr.ver, TB_OK) : version_after(runs, n, d->image_id, newv, &have);
+        if (rc != TB_OK) {
+            return rc;
         }
         if (tb_version_cmp(&have, &d->min_version, false) < 0) {
             return TB_E_BOOT_DEPENDENCY;
@@ -139,6 +167,8 @@ static int admissible(const struct tb_boot_ctx *c, const struct tb_image_info *t
     }
     return TB_OK;
 }
+
+/* ---- swap / overwrite images --------------------------------------------- */
 
 /* The hash of the image the journal says the backup holds, or NULL. */
 static const uint8_t *backup_hash(const struct tb_journal *j)
@@ -155,7 +185,6 @@ static const uint8_t *backup_hash(const struct tb_journal *j)
     return NULL;
 }
 
-/* A valid backup holding the image the journal names. */
 static int backup_info(const struct tb_boot_ctx *c, struct tb_image_info *bi)
 {
     const uint8_t *want = backup_hash(&c->j);
@@ -169,38 +198,24 @@ static int backup_info(const struct tb_boot_ctx *c, struct tb_image_info *bi)
     return memcmp(bi->hash, want, 32) == 0 ? TB_OK : TB_E_BOOT_NO_BACKUP;
 }
 
-static void record_image(struct tb_image_version *v, uint8_t hash[32], const struct tb_image_info *info)
+static bool testing(const struct tb_trailer_state *pt)
 {
-    *v = info->hdr.ver;
-    memcpy(hash, info->hash, 32);
+    return pt->magic == TB_MAGIC_GOOD && pt->image_ok == TB_FLAG_STATE_UNSET && pt->copy_done == TB_FLAG_STATE_SET;
 }
 
-static int install(struct tb_boot_ctx *c, const struct tb_strategy_ops *ops, int type, bool pri_ok,
-                   struct tb_image_info *pi, const struct tb_trailer_state *pt, struct tb_boot_image_record *r)
+/* Install the validated secondary of a swap/overwrite image. */
+static int slot_install(struct run *r, struct tb_boot_image_record *rec, const uint8_t *partner)
 {
-    struct tb_image_info si, bi;
-    int rc = validate(c, &c->sec_img, &si);
-    if (rc == TB_OK) {
-        rc = admissible(c, &si, pri_ok ? pi : NULL);
-    }
-    if (rc != TB_OK) {
-        if (fatal(rc)) {
-            return rc;
-        }
-        /* refused: the request goes, the reason is kept, the primary boots on */
-        r->action = TB_ACT_REFUSED;
-        r->reason = rc;
-        return tb_clear_request(c);
-    }
-    struct tb_install in = {.permanent = type == TB_SWAP_PERM, .backup = false, .from = NULL, .to = &si};
-    if (ops == &tb_strategy_swap && pri_ok) {
+    struct tb_boot_ctx *c = &r->c;
+    struct tb_image_info bi;
+    int rc;
+    struct tb_install in = {.permanent = r->type == TB_SWAP_PERM, .backup = false, .from = NULL, .to = &r->si};
+    if (r->ops == &tb_strategy_swap && r->prc == TB_OK) {
         in.backup = true;
-        in.from = pi;
+        in.from = &r->pi;
         /* The primary is an unconfirmed test image and the backup still holds
          * the last confirmed one: keep that backup, do not save the test image. */
-        bool testing = pt->magic == TB_MAGIC_GOOD && pt->image_ok == TB_FLAG_STATE_UNSET &&
-                       pt->copy_done == TB_FLAG_STATE_SET;
-        if (testing) {
+        if (testing(&r->pt)) {
             rc = backup_info(c, &bi);
             if (fatal(rc)) {
                 return rc;
@@ -210,199 +225,336 @@ static int install(struct tb_boot_ctx *c, const struct tb_strategy_ops *ops, int
                 in.from = &bi;
             }
         }
-    } else if (ops == &tb_strategy_swap) {
+    } else if (r->ops == &tb_strategy_swap) {
         in.permanent = true; /* nothing valid to come back to */
-    } else if (pri_ok) {
-        in.from = pi;
+    } else if (r->prc == TB_OK) {
+        in.from = &r->pi;
     }
-    record_image(&r->to, r->to_hash, &si);
-    rc = ops->install(c, &in);
+    in.partner = partner;
+    record_image(&rec->to, rec->to_hash, &r->si);
+    rc = r->ops->install(c, &in);
     if (rc != TB_OK) {
         return rc;
     }
-    r->action = ops == &tb_strategy_overwrite ? TB_ACT_OVERWRITE
-                : in.permanent                ? TB_ACT_UPGRADE_PERM
-                                              : TB_ACT_UPGRADE_TEST;
+    rec->action = r->ops == &tb_strategy_overwrite ? TB_ACT_OVERWRITE
+                  : in.permanent                  ? TB_ACT_UPGRADE_PERM
+                                                  : TB_ACT_UPGRADE_TEST;
+    rec->set = partner != NULL;
+    r->installed = true;
     return TB_OK;
 }
 
 /* The primary is a test image that was never confirmed. */
-static int handle_revert(struct tb_boot_ctx *c, const struct tb_strategy_ops *ops, bool pri_ok,
-                         const struct tb_image_info *pi, struct tb_boot_image_record *r)
+static int slot_revert(struct run *r, struct tb_boot_image_record *rec)
 {
+    struct tb_boot_ctx *c = &r->c;
     struct tb_image_info bi;
     const struct tb_journal *j = &c->j;
-    bool ours = pri_ok && j->cur >= 0 && tb_journal_done(j) && j->s.op == TB_OP_UPGRADE &&
-                memcmp(j->s.to_hash, pi->hash, 32) == 0;
+    bool ours = r->prc == TB_OK && j->cur >= 0 && tb_journal_done(j) && j->s.op == TB_OP_UPGRADE &&
+                memcmp(j->s.to_hash, r->pi.hash, 32) == 0;
     uint8_t max = c->cfg->max_test_boots ? c->cfg->max_test_boots : 1;
     if (ours && (uint32_t)j->boots + 1U < max) {
-        r->action = TB_ACT_TEST_BOOT;
+        rec->action = TB_ACT_TEST_BOOT;
         return tb_journal_mark(&c->j, TB_STEP_BOOT);
     }
-    int rc = (ours && ops->revert != NULL) ? backup_info(c, &bi) : TB_E_BOOT_NO_BACKUP;
+    int rc = (ours && r->ops->revert != NULL) ? backup_info(c, &bi) : TB_E_BOOT_NO_BACKUP;
     if (fatal(rc)) {
         return rc;
     }
     if (rc == TB_OK) {
-        record_image(&r->to, r->to_hash, &bi);
-        rc = ops->revert(c, pi, &bi);
+        record_image(&rec->to, rec->to_hash, &bi);
+        rec->set = (j->s.flags & TB_JF_SET) != 0;
+        rc = r->ops->revert(c, &r->pi, &bi);
         if (rc == TB_OK) {
-            r->action = TB_ACT_REVERT;
+            rec->action = TB_ACT_REVERT;
         }
         return rc;
     }
-    /* Nothing to go back to: keep what runs rather than loop on a revert
-     * that cannot happen. */
-    r->action = TB_ACT_STABILIZED;
-    r->reason = rc;
+    /* Nothing to go back to: keep what runs rather than loop on a revert that cannot happen. */
+    rec->action = TB_ACT_STABILIZED;
+    rec->reason = rc;
     return tb_trailer_confirm(&c->pri, c->cfg->layout->max_align);
 }
 
-static void record_resumed(const struct tb_journal *j, struct tb_boot_image_record *r)
+static void record_resumed(const struct tb_journal *j, struct tb_boot_image_record *rec)
 {
-    r->resumed = 1;
+    rec->resumed = 1;
     switch (j->s.op) {
     case TB_OP_UPGRADE:
-        r->action = (j->s.flags & TB_JF_PERMANENT) ? TB_ACT_UPGRADE_PERM : TB_ACT_UPGRADE_TEST;
+    case TB_OP_HANDOVER:
+        rec->action = (j->s.flags & TB_JF_PERMANENT) ? TB_ACT_UPGRADE_PERM : TB_ACT_UPGRADE_TEST;
         break;
-    case TB_OP_REVERT: r->action = TB_ACT_REVERT; break;
-    case TB_OP_OVERWRITE: r->action = TB_ACT_OVERWRITE; break;
+    case TB_OP_REVERT: rec->action = TB_ACT_REVERT; break;
+    case TB_OP_OVERWRITE: rec->action = TB_ACT_OVERWRITE; break;
     default: break;
     }
-    unpack_version(j->s.to_ver, &r->to);
-    memcpy(r->to_hash, j->s.to_hash, 32);
+    rec->set = (j->s.flags & TB_JF_SET) != 0;
+    tb_unpack_version(j->s.to_ver, &rec->to);
+    memcpy(rec->to_hash, j->s.to_hash, 32);
 }
 
-static int boot_image(const struct tb_boot_config *cfg, int image, struct tb_boot_image_record *r)
+/* Phase 1 for a swap/overwrite image: what ran, and finish an interrupted operation. */
+static int slot_prepare(struct run *r, struct tb_boot_image_record *rec)
 {
-    struct tb_boot_ctx c;
-    struct tb_image_info pi;
-    struct tb_trailer_state pt, st;
-    const uint32_t max_align = cfg->layout->max_align;
-    const struct tb_strategy_ops *ops =
-        cfg->layout->img[image].strategy == TB_STRATEGY_SWAP ? &tb_strategy_swap : &tb_strategy_overwrite;
-
-    int rc = ctx_init(&c, cfg, image);
+    struct tb_boot_ctx *c = &r->c;
+    r->prc = validate(c, &c->pri_img, &r->pi);
+    if (fatal(r->prc)) {
+        return r->prc;
+    }
+    if (r->prc == TB_OK) {
+        record_image(&rec->from, rec->from_hash, &r->pi);
+    }
+    if (c->j.cur < 0 || tb_journal_done(&c->j)) {
+        return TB_OK;
+    }
+    /* its source must still be the image the journal names */
+    struct tb_image_info src;
+    const struct tb_area *from = c->j.s.op == TB_OP_REVERT ? &c->bak_img : &c->sec_img;
+    int rc = validate(c, from, &src);
+    if (fatal(rc)) {
+        return rc;
+    }
+    if (rc != TB_OK || memcmp(src.hash, c->j.s.to_hash, 32) != 0) {
+        rec->reason = TB_E_BOOT_JOURNAL;
+        return TB_OK;
+    }
+    rc = r->ops->resume(c);
     if (rc != TB_OK) {
         return rc;
     }
-    /* What ran before this reset. */
-    int prc = validate(&c, &c.pri_img, &pi);
+    record_resumed(&c->j, rec);
+    /* a finished upgrade boots its image now: this is its test boot */
+    r->installed = c->j.s.op != TB_OP_REVERT;
+    r->prc = validate(c, &c->pri_img, &r->pi);
+    return fatal(r->prc) ? r->prc : TB_OK;
+}
+
+/* Last phase: what boots must be valid; if not, the last good image comes back. */
+static int slot_check(struct run *r, struct tb_boot_image_record *rec)
+{
+    struct tb_boot_ctx *c = &r->c;
+    int prc = validate(c, &c->pri_img, &r->pi);
     if (fatal(prc)) {
         return prc;
     }
-    if (prc == TB_OK) {
-        record_image(&r->from, r->from_hash, &pi);
-    }
-
-    /* 1. An operation cut short by a reset is finished first. */
-    if (c.j.cur >= 0 && !tb_journal_done(&c.j)) {
-        if (c.j.s.op == TB_OP_UPGRADE || c.j.s.op == TB_OP_OVERWRITE) {
-            /* its source must still be the image the journal names */
-            struct tb_image_info si;
-            rc = validate(&c, &c.sec_img, &si);
-            if (fatal(rc)) {
-                return rc;
-            }
-            if (rc != TB_OK || memcmp(si.hash, c.j.s.to_hash, 32) != 0) {
-                r->reason = TB_E_BOOT_JOURNAL;
-                goto decide;
-            }
-        }
-        if (c.j.s.op == TB_OP_REVERT) {
-            struct tb_image_info bi;
-            rc = validate(&c, &c.bak_img, &bi);
-            if (fatal(rc)) {
-                return rc;
-            }
-            if (rc != TB_OK || memcmp(bi.hash, c.j.s.to_hash, 32) != 0) {
-                r->reason = TB_E_BOOT_JOURNAL;
-                goto decide;
-            }
-        }
-        rc = ops->resume(&c);
-        if (rc != TB_OK) {
-            return rc;
-        }
-        record_resumed(&c.j, r);
-        prc = validate(&c, &c.pri_img, &pi);
-        if (fatal(prc)) {
-            return prc;
-        }
-        /* A finished upgrade boots its image now: this is its test boot, not a
-         * reset that should revert it. */
-        if (c.j.s.op == TB_OP_UPGRADE) {
-            goto check;
-        }
-    }
-
-decide:
-    /* 2. MCUboot's table on the two trailers. */
-    rc = tb_trailer_read(&c.pri, max_align, &pt);
-    if (rc == TB_OK) {
-        rc = tb_trailer_read(&c.sec, max_align, &st);
-    }
-    if (rc != TB_OK) {
-        return rc;
-    }
-    int type = tb_swap_type(&pt, &st);
-    if (type == TB_SWAP_TEST || type == TB_SWAP_PERM) {
-        rc = install(&c, ops, type, prc == TB_OK, &pi, &pt, r);
-    } else if (type == TB_SWAP_REVERT) {
-        rc = handle_revert(&c, ops, prc == TB_OK, &pi, r);
-    }
-    if (rc != TB_OK) {
-        return rc;
-    }
-
-check:
-    /* 3. What boots now must be valid; if not, the last good image comes back. */
-    prc = validate(&c, &c.pri_img, &pi);
-    if (fatal(prc)) {
-        return prc;
-    }
-    if (prc != TB_OK && ops->revert != NULL) {
+    if (prc != TB_OK && r->ops->revert != NULL) {
         struct tb_image_info bi;
-        rc = backup_info(&c, &bi);
+        int rc = backup_info(c, &bi);
         if (fatal(rc)) {
             return rc;
         }
         if (rc == TB_OK) {
-            rc = ops->revert(&c, NULL, &bi);
+            rc = r->ops->revert(c, NULL, &bi);
             if (rc != TB_OK) {
                 return rc;
             }
-            r->action = TB_ACT_RECOVERED;
-            r->reason = prc;
-            prc = validate(&c, &c.pri_img, &pi);
+            rec->action = TB_ACT_RECOVERED;
+            rec->reason = prc;
+            prc = validate(c, &c->pri_img, &r->pi);
             if (fatal(prc)) {
                 return prc;
             }
         }
     }
     if (prc == TB_OK) {
-        r->valid = 1;
-        record_image(&r->to, r->to_hash, &pi);
-        rc = tb_trailer_read(&c.pri, max_align, &pt);
+        rec->valid = 1;
+        record_image(&rec->to, rec->to_hash, &r->pi);
+        int rc = tb_trailer_read(&c->pri, c->cfg->layout->max_align, &r->pt);
         if (rc != TB_OK) {
             return rc;
         }
         /* no trailer at all (flashed by a debugger) counts as confirmed, as in MCUboot */
-        r->confirmed = pt.magic != TB_MAGIC_GOOD || pt.image_ok == TB_FLAG_STATE_SET;
+        rec->confirmed = r->pt.magic != TB_MAGIC_GOOD || r->pt.image_ok == TB_FLAG_STATE_SET;
     } else {
-        if (r->action == TB_ACT_NONE) {
-            r->action = TB_ACT_NO_IMAGE;
+        if (rec->action == TB_ACT_NONE) {
+            rec->action = TB_ACT_NO_IMAGE;
         }
-        if (r->reason == TB_OK) {
-            r->reason = prc;
+        if (rec->reason == TB_OK) {
+            rec->reason = prc;
         }
     }
     return TB_OK;
 }
 
+/* ---- handover images ------------------------------------------------------- */
+
+static int net_prepare(struct run *r, struct tb_boot_image_record *rec)
+{
+    struct tb_boot_ctx *c = &r->c;
+    struct tb_net_state st;
+    tb_handover_state(c, &st);
+    if (st.known) {
+        rec->from = st.ver;
+        memcpy(rec->from_hash, st.hash, 32);
+    }
+    if (c->j.cur < 0 || tb_journal_done(&c->j)) {
+        return TB_OK;
+    }
+    int rc = tb_handover_resume(c);
+    if (rc == TB_E_BOOT_JOURNAL || rc == TB_E_NC_TIMEOUT || rc == TB_E_NC_REFUSED) {
+        rec->reason = rc; /* the check phase sends whatever can be sent */
+        return TB_OK;
+    }
+    if (rc != TB_OK) {
+        return rc;
+    }
+    record_resumed(&c->j, rec);
+    r->installed = c->j.s.op == TB_OP_HANDOVER;
+    return TB_OK;
+}
+
+static int net_revert(struct run *r, struct tb_boot_image_record *rec)
+{
+    struct tb_boot_ctx *c = &r->c;
+    uint8_t max = c->cfg->max_test_boots ? c->cfg->max_test_boots : 1;
+    if ((uint32_t)c->j.boots + 1U < max) {
+        rec->action = TB_ACT_TEST_BOOT;
+        return tb_handover_mark_boot(c);
+    }
+    bool set = (c->j.s.flags & TB_JF_SET) != 0;
+    int rc = tb_handover_revert(c);
+    if (rc == TB_OK) {
+        rec->action = TB_ACT_REVERT;
+        rec->set = set;
+        return TB_OK;
+    }
+    if (fatal(rc)) {
+        return rc;
+    }
+    /* nothing to go back to: the test image stays, confirmed */
+    rec->action = TB_ACT_STABILIZED;
+    rec->reason = rc;
+    return tb_handover_confirm(c);
+}
+
+/* ---- the engine ------------------------------------------------------------ */
+
+static int decide(struct run *r)
+{
+    struct tb_boot_ctx *c = &r->c;
+    uint32_t max_align = c->cfg->layout->max_align;
+    int rc = tb_trailer_read(&c->sec, max_align, &r->st);
+    if (rc != TB_OK) {
+        return rc;
+    }
+    if (r->ops != NULL) {
+        rc = tb_trailer_read(&c->pri, max_align, &r->pt);
+        if (rc != TB_OK) {
+            return rc;
+        }
+        r->type = tb_swap_type(&r->pt, &r->st);
+    } else {
+        /* the net image has no trailer the app core can read: its state is the journal's */
+        struct tb_net_state st;
+        tb_handover_state(c, &st);
+        struct tb_trailer_state pt = {TB_MAGIC_UNSET, TB_FLAG_STATE_UNSET, TB_FLAG_STATE_UNSET, TB_SWAP_NONE, 0};
+        if (st.known) {
+            pt.magic = TB_MAGIC_GOOD;
+            pt.copy_done = TB_FLAG_STATE_SET;
+            pt.image_ok = st.confirmed ? TB_FLAG_STATE_SET : TB_FLAG_STATE_UNSET;
+        }
+        r->pt = pt;
+        r->type = tb_swap_type(&pt, &r->st);
+    }
+    if (r->installed && r->type == TB_SWAP_REVERT) {
+        r->type = TB_SWAP_NONE; /* installed in this boot: this is its test boot */
+    }
+    return TB_OK;
+}
+
+static bool pending(const struct run *r) { return r->type == TB_SWAP_TEST || r->type == TB_SWAP_PERM; }
+
+/* The session that installed (or is installing) the current image of r
+ * names a partner image: the other half of its set. */
+static const uint8_t *set_partner(const struct run *r)
+{
+    const struct tb_journal *j = &r->c.j;
+    if (j->cur < 0 || !(j->s.flags & TB_JF_SET) || (j->s.op != TB_OP_UPGRADE && j->s.op != TB_OP_HANDOVER)) {
+        return NULL;
+    }
+    return j->s.partner_hash;
+}
+
+static bool image_confirmed(struct run *r)
+{
+    if (r->ops == NULL) {
+        struct tb_net_state st;
+        tb_handover_state(&r->c, &st);
+        return st.confirmed;
+    }
+    return r->pt.image_ok == TB_FLAG_STATE_SET;
+}
+
+static int confirm_image(struct run *r)
+{
+    if (r->ops == NULL) {
+        return tb_handover_confirm(&r->c);
+    }
+    int rc = tb_trailer_confirm(&r->c.pri, r->c.cfg->layout->max_align);
+    if (rc == TB_OK) {
+        r->pt.image_ok = TB_FLAG_STATE_SET;
+    }
+    return rc;
+}
+
+/* A test set is confirmed as a whole: one half confirmed confirms the other. */
+static int sync_set_confirmation(struct run *a, struct run *b)
+{
+    const uint8_t *pa = set_partner(a), *pb = set_partner(b);
+    if (pa == NULL || pb == NULL || !tb_journal_done(&a->c.j) || !tb_journal_done(&b->c.j) ||
+        memcmp(pa, b->c.j.s.to_hash, 32) != 0 || memcmp(pb, a->c.j.s.to_hash, 32) != 0) {
+        return TB_OK;
+    }
+    bool ca = image_confirmed(a), cb = image_confirmed(b);
+    if (ca && !cb) {
+        return confirm_image(b);
+    }
+    if (cb && !ca) {
+        return confirm_image(a);
+    }
+    return TB_OK;
+}
+
+static int install(struct run *r, struct tb_boot_image_record *rec, const uint8_t *partner)
+{
+    if (r->ops != NULL) {
+        return slot_install(r, rec, partner);
+    }
+    record_image(&rec->to, rec->to_hash, &r->si);
+    int rc = tb_handover_install(&r->c, &r->si, r->type == TB_SWAP_PERM, partner);
+    if (rc == TB_OK) {
+        struct tb_net_state st;
+        tb_handover_state(&r->c, &st);
+        rec->action = st.test ? TB_ACT_UPGRADE_TEST : TB_ACT_UPGRADE_PERM;
+        rec->set = partner != NULL;
+        r->installed = true;
+    }
+    return rc;
+}
+
+static int refuse(struct run *r, struct tb_boot_image_record *rec, int reason)
+{
+    rec->action = TB_ACT_REFUSED;
+    rec->reason = reason;
+    return tb_clear_request(&r->c);
+}
+
+/* Validate a pending secondary; TB_OK or the verdict. */
+static int check_pending(struct run *runs, int n, int i, const struct tb_image_version *newv[])
+{
+    struct run *r = &runs[i];
+    r->src = validate(&r->c, &r->c.sec_img, &r->si);
+    if (r->src == TB_OK) {
+        r->src = admissible(runs, n, i, r->ops != NULL && r->prc == TB_OK ? &r->pi : NULL, newv);
+    }
+    return r->src;
+}
+
 int tb_boot_go(const struct tb_boot_config *cfg, struct tb_boot_record *rec)
 {
     struct tb_layout_issue issue;
+    struct run runs[TB_MAX_IMAGES];
+    int rc;
     memset(rec, 0, sizeof(*rec));
     rec->magic = TB_BOOT_RECORD_MAGIC;
     rec->result = TB_E_BOOT_NO_IMAGE;
@@ -410,20 +562,134 @@ int tb_boot_go(const struct tb_boot_config *cfg, struct tb_boot_record *rec)
         rec->result = TB_E_BOOT_LAYOUT;
         return TB_E_BOOT_LAYOUT;
     }
-    rec->image_count = cfg->layout->image_count;
-    for (int i = 0; i < cfg->layout->image_count; i++) {
-        struct tb_boot_image_record *r = &rec->img[i];
-        switch (cfg->layout->img[i].strategy) {
-        case TB_STRATEGY_SWAP:
-        case TB_STRATEGY_OVERWRITE: {
-            int rc = boot_image(cfg, i, r);
+    const int n = cfg->layout->image_count;
+    rec->image_count = (uint8_t)n;
+    memset(runs, 0, sizeof(runs));
+
+    /* 1. Each image: finish what a reset interrupted. */
+    for (int i = 0; i < n; i++) {
+        struct run *r = &runs[i];
+        uint8_t strategy = cfg->layout->img[i].strategy;
+        r->active = strategy == TB_STRATEGY_SWAP || strategy == TB_STRATEGY_OVERWRITE ||
+                    (strategy == TB_STRATEGY_HANDOVER && cfg->net != NULL);
+        if (!r->active) {
+            rec->img[i].action = TB_ACT_DEFERRED;
+            continue;
+        }
+        r->ops = strategy == TB_STRATEGY_SWAP ? &tb_strategy_swap
+                 : strategy == TB_STRATEGY_OVERWRITE ? &tb_strategy_overwrite
+                                                     : NULL;
+        rc = ctx_init(&r->c, cfg, i);
+        if (rc == TB_OK) {
+            rc = r->ops != NULL ? slot_prepare(r, &rec->img[i]) : net_prepare(r, &rec->img[i]);
+        }
+        if (rc == TB_OK) {
+            rc = decide(r);
+        }
+        if (rc != TB_OK) {
+            rec->img[i].reason = rc;
+            return rc;
+        }
+    }
+
+    /* 2. A test set stands or falls as a whole. */
+    if (n == 2 && runs[0].active && runs[1].active) {
+        rc = sync_set_confirmation(&runs[0], &runs[1]);
+        for (int i = 0; rc == TB_OK && i < n; i++) {
+            rc = decide(&runs[i]);
+        }
+        if (rc != TB_OK) {
+            return rc;
+        }
+    }
+
+    /* 3. Requests. Both images pending: one set, all or nothing. */
+    const struct tb_image_version *newv[TB_MAX_IMAGES] = {NULL, NULL};
+    if (n == 2 && runs[0].active && runs[1].active && pending(&runs[0]) && pending(&runs[1])) {
+        int v0 = validate(&runs[0].c, &runs[0].c.sec_img, &runs[0].si);
+        int v1 = validate(&runs[1].c, &runs[1].c.sec_img, &runs[1].si);
+        if (fatal(v0) || fatal(v1)) {
+            return fatal(v0) ? v0 : v1;
+        }
+        if (v0 == TB_OK && v1 == TB_OK) {
+            newv[0] = &runs[0].si.hdr.ver;
+            newv[1] = &runs[1].si.hdr.ver;
+        }
+        int a0 = v0 == TB_OK ? check_pending(runs, n, 0, newv) : v0;
+        int a1 = v1 == TB_OK ? check_pending(runs, n, 1, newv) : v1;
+        if (fatal(a0) || fatal(a1)) {
+            return fatal(a0) ? a0 : a1;
+        }
+        if (a0 != TB_OK || a1 != TB_OK) {
+            /* neither goes in; each says why (its own reason, or its partner's) */
+            rc = refuse(&runs[0], &rec->img[0], a0 != TB_OK ? a0 : TB_E_BOOT_SET);
+            if (rc == TB_OK) {
+                rc = refuse(&runs[1], &rec->img[1], a1 != TB_OK ? a1 : TB_E_BOOT_SET);
+            }
+            rec->img[0].set = rec->img[1].set = 1;
             if (rc != TB_OK) {
-                r->reason = rc;
                 return rc;
             }
-            break;
+        } else {
+            /* the net core first: it is the half that can still say no */
+            rc = install(&runs[1], &rec->img[1], runs[0].si.hash);
+            if (rc == TB_OK) {
+                rc = install(&runs[0], &rec->img[0], runs[1].si.hash);
+            } else if (!fatal(rc)) {
+                rec->img[1].action = TB_ACT_REFUSED;
+                rec->img[1].reason = rc;
+                rc = refuse(&runs[0], &rec->img[0], TB_E_BOOT_SET);
+                rec->img[0].set = rec->img[1].set = 1;
+            }
+            if (rc != TB_OK) {
+                return rc;
+            }
         }
-        default: r->action = TB_ACT_DEFERRED; break;
+    } else {
+        for (int i = 0; i < n; i++) {
+            struct run *r = &runs[i];
+            if (!r->active) {
+                continue;
+            }
+            if (pending(r)) {
+                rc = check_pending(runs, n, i, newv);
+                if (fatal(rc)) {
+                    return rc;
+                }
+                if (rc != TB_OK) {
+                    rc = refuse(r, &rec->img[i], rc);
+                } else {
+                    /* the other half of a set already installed (before a reset) */
+                    const uint8_t *partner = NULL;
+                    const struct run *o = n == 2 ? &runs[1 - i] : NULL;
+                    const uint8_t *op = o != NULL && o->active ? set_partner(o) : NULL;
+                    if (op != NULL && memcmp(op, r->si.hash, 32) == 0) {
+                        partner = o->c.j.s.to_hash;
+                    }
+                    rc = install(r, &rec->img[i], partner);
+                    if (rc != TB_OK && !fatal(rc)) {
+                        rec->img[i].action = TB_ACT_REFUSED;
+                        rec->img[i].reason = rc;
+                        rc = TB_OK;
+                    }
+                }
+            } else if (r->type == TB_SWAP_REVERT) {
+                rc = r->ops != NULL ? slot_revert(r, &rec->img[i]) : net_revert(r, &rec->img[i]);
+            }
+            if (rc != TB_OK) {
+                return rc;
+            }
+        }
+    }
+
+    /* 4. What runs must be whole and valid. */
+    for (int i = 0; i < n; i++) {
+        if (!runs[i].active) {
+            continue;
+        }
+        rc = runs[i].ops != NULL ? slot_check(&runs[i], &rec->img[i]) : tb_handover_check(&runs[i].c, &rec->img[i]);
+        if (rc != TB_OK) {
+            return rc;
         }
     }
     /* The app core runs image 0. Without it: a defined end state, never a reset loop. */
@@ -450,6 +716,13 @@ int tb_boot_request(const struct tb_boot_config *cfg, int image, bool permanent)
 int tb_boot_confirm(const struct tb_boot_config *cfg, int image)
 {
     struct tb_area a;
+    if (cfg != NULL && image >= 0 && image < cfg->layout->image_count &&
+        cfg->layout->img[image].strategy == TB_STRATEGY_HANDOVER) {
+        /* the net image's confirmation lives in the app core's journal */
+        struct tb_boot_ctx c;
+        int rc = ctx_init(&c, cfg, image);
+        return rc == TB_OK ? tb_handover_confirm(&c) : rc;
+    }
     int rc = image_area(cfg, image, false, &a);
     return rc == TB_OK ? tb_trailer_confirm(&a, cfg->layout->max_align) : rc;
 }

@@ -69,7 +69,7 @@ int tb_clear_request(struct tb_boot_ctx *c)
     return tb_area_erase(&c->sec, c->sec.size - c->sector, c->sector);
 }
 
-static void pack_version(uint8_t out[8], const struct tb_image_version *v)
+void tb_pack_version(uint8_t out[8], const struct tb_image_version *v)
 {
     out[0] = v->major;
     out[1] = v->minor;
@@ -78,6 +78,14 @@ static void pack_version(uint8_t out[8], const struct tb_image_version *v)
     for (int i = 0; i < 4; i++) {
         out[4 + i] = (uint8_t)(v->build >> (8 * i));
     }
+}
+
+void tb_unpack_version(const uint8_t p[8], struct tb_image_version *v)
+{
+    v->major = p[0];
+    v->minor = p[1];
+    v->revision = (uint16_t)(p[2] | (p[3] << 8));
+    v->build = (uint32_t)p[4] | ((uint32_t)p[5] << 8) | ((uint32_t)p[6] << 16) | ((uint32_t)p[7] << 24);
 }
 
 void tb_session_fill(struct tb_journal_session *s, uint8_t op, const struct tb_boot_ctx *c,
@@ -89,12 +97,12 @@ void tb_session_fill(struct tb_journal_session *s, uint8_t op, const struct tb_b
     if (from != NULL) {
         s->from_size = from->tlv_end;
         memcpy(s->from_hash, from->hash, TB_JOURNAL_HASH_LEN);
-        pack_version(s->from_ver, &from->hdr.ver);
+        tb_pack_version(s->from_ver, &from->hdr.ver);
     }
     if (to != NULL) {
         s->to_size = to->tlv_end;
         memcpy(s->to_hash, to->hash, TB_JOURNAL_HASH_LEN);
-        pack_version(s->to_ver, &to->hdr.ver);
+        tb_pack_version(s->to_ver, &to->hdr.ver);
     }
     uint32_t a = tb_sectors_for(c, s->from_size), b = tb_sectors_for(c, s->to_size);
     s->nsect = a > b ? a : b;

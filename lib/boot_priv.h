@@ -23,6 +23,7 @@ struct tb_boot_ctx {
     uint32_t sector;              /* sector size shared by pri/sec/bak */
     struct tb_journal j;
     int bak_erased;               /* backup sector known erased in this run, -1: none */
+    uint32_t nc_seq;              /* handover: last command sequence number */
     uint8_t buf[TB_COPY_CHUNK];
     uint8_t side[TB_COPY_CHUNK];
 };
@@ -41,6 +42,7 @@ struct tb_install {
     bool backup;                 /* copy the primary to the backup first */
     const struct tb_image_info *from; /* the image being replaced (or what the backup keeps); NULL: none */
     const struct tb_image_info *to;
+    const uint8_t *partner;      /* one half of an update set: the other half's new image hash */
 };
 
 struct tb_strategy_ops {
@@ -67,5 +69,26 @@ int tb_write_primary_trailer(struct tb_boot_ctx *c, bool image_ok);
 int tb_clear_request(struct tb_boot_ctx *c);
 void tb_session_fill(struct tb_journal_session *s, uint8_t op, const struct tb_boot_ctx *c,
                      const struct tb_image_info *from, const struct tb_image_info *to);
+void tb_pack_version(uint8_t out[8], const struct tb_image_version *v);
+void tb_unpack_version(const uint8_t in[8], struct tb_image_version *v);
+
+/* The handover strategy (lib/handover.c): image 1's state as the app core's
+ * journal records it. */
+struct tb_net_state {
+    bool known;        /* a completed session says what is installed */
+    uint8_t hash[32];
+    struct tb_image_version ver;
+    bool test, confirmed, set;
+    bool backup_known; /* the backup holds backup_hash */
+    uint8_t backup_hash[32];
+};
+void tb_handover_state(const struct tb_boot_ctx *c, struct tb_net_state *st);
+int tb_handover_info(struct tb_boot_ctx *c, struct tb_nc_response *rsp);
+int tb_handover_resume(struct tb_boot_ctx *c);
+int tb_handover_install(struct tb_boot_ctx *c, struct tb_image_info *to, bool permanent, const uint8_t *partner);
+int tb_handover_revert(struct tb_boot_ctx *c);
+int tb_handover_check(struct tb_boot_ctx *c, struct tb_boot_image_record *r);
+int tb_handover_confirm(struct tb_boot_ctx *c);
+int tb_handover_mark_boot(struct tb_boot_ctx *c);
 
 #endif

@@ -39,6 +39,9 @@ const char *tb_strerror(int err)
     case TB_E_BOOT_NO_IMAGE: return "no bootable image";
     case TB_E_BOOT_LAYOUT: return "invalid partition layout";
     case TB_E_BOOT_JOURNAL: return "progress journal does not match the flash contents";
+    case TB_E_BOOT_SET: return "refused with the other image of its update set";
+    case TB_E_NC_TIMEOUT: return "the network core did not answer";
+    case TB_E_NC_REFUSED: return "the network core refused the command";
     default: return "unknown error";
     }
 }

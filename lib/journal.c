@@ -6,7 +6,8 @@
 #include "twinboot/crypto.h"
 #include "twinboot/error.h"
 
-#define HDR_SIZE 128U    /* header slot at the start of a sector; entries follow */
+#define HDR_SIZE 160U    /* header slot at the start of a sector; entries follow */
+#define HDR_BODY 136U    /* encoded fields; the check value follows */
 #define HDR_MAGIC 0x314a4254U /* "TBJ1" */
 #define CHECK_LEN 16U    /* truncated SHA-256 over the encoded header */
 
@@ -41,7 +42,8 @@ static uint32_t encode(const struct tb_journal_session *s, uint8_t out[HDR_SIZE]
     memcpy(p + 56, s->to_hash, 32);
     memcpy(p + 88, s->from_ver, 8);
     memcpy(p + 96, s->to_ver, 8);
-    return 104;
+    memcpy(p + 104, s->partner_hash, 32);
+    return HDR_BODY;
 }
 
 static void decode(const uint8_t *p, struct tb_journal_session *s)
@@ -58,6 +60,7 @@ static void decode(const uint8_t *p, struct tb_journal_session *s)
     memcpy(s->to_hash, p + 56, 32);
     memcpy(s->from_ver, p + 88, 8);
     memcpy(s->to_ver, p + 96, 8);
+    memcpy(s->partner_hash, p + 104, 32);
 }
 
 static int check_value(const uint8_t *p, uint32_t len, uint8_t out[CHECK_LEN])
@@ -93,11 +96,11 @@ static int read_header(const struct tb_journal *j, int sec, struct tb_journal_se
     if (get32(raw) != HDR_MAGIC) {
         return 0;
     }
-    rc = check_value(raw, 104, chk);
+    rc = check_value(raw, HDR_BODY, chk);
     if (rc != TB_OK) {
         return rc;
     }
-    if (memcmp(chk, raw + 104, CHECK_LEN) != 0) {
+    if (memcmp(chk, raw + HDR_BODY, CHECK_LEN) != 0) {
         return 0;
     }
     decode(raw, s);
@@ -111,6 +114,7 @@ static int scan_entries(struct tb_journal *j)
     uint32_t base = (uint32_t)j->cur * sector_size(j);
     j->last_step = 0;
     j->boots = 0;
+    j->confirmed = false;
     j->next_off = HDR_SIZE;
     for (uint32_t off = HDR_SIZE; off < sector_size(j); off += sizeof(buf)) {
         uint32_t n = sector_size(j) - off < sizeof(buf) ? sector_size(j) - off : (uint32_t)sizeof(buf);
@@ -131,6 +135,8 @@ static int scan_entries(struct tb_journal *j)
             }
             if (step == TB_STEP_BOOT) {
                 j->boots++;
+            } else if (step == TB_STEP_CONFIRM) {
+                j->confirmed = true;
             } else if (step <= TB_STEP_DONE && step > j->last_step) {
                 j->last_step = step;
             }
@@ -201,6 +207,7 @@ int tb_journal_begin(struct tb_journal *j, const struct tb_journal_session *s)
     j->s = ns;
     j->last_step = 0;
     j->boots = 0;
+    j->confirmed = false;
     j->next_off = HDR_SIZE;
     return TB_OK;
 }
@@ -208,7 +215,7 @@ int tb_journal_begin(struct tb_journal *j, const struct tb_journal_session *s)
 int tb_journal_mark(struct tb_journal *j, uint16_t step)
 {
     uint8_t w[4];
-    if (j->cur < 0 || step == 0 || (step > TB_STEP_DONE && step != TB_STEP_BOOT)) {
+    if (j->cur < 0 || step == 0 || (step > TB_STEP_DONE && step != TB_STEP_BOOT && step != TB_STEP_CONFIRM)) {
         return TB_E_INVAL;
     }
     if (j->next_off + 4 > sector_size(j)) {
@@ -234,6 +241,8 @@ int tb_journal_mark(struct tb_journal *j, uint16_t step)
     }
     if (step == TB_STEP_BOOT) {
         j->boots++;
+    } else if (step == TB_STEP_CONFIRM) {
+        j->confirmed = true;
     } else if (step > j->last_step) {
         j->last_step = step;
     }

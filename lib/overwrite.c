@@ -1,6 +1,8 @@
 /* Strategy "overwrite": the secondary is copied over the primary, no backup,
  * no revert (MCUboot's overwrite-only). Journaled like the swap strategy, so
  * a reset mid-copy resumes instead of leaving half an image. */
+#include <string.h>
+
 #include "boot_priv.h"
 #include "twinboot/error.h"
 
@@ -38,7 +40,10 @@ static int overwrite_install(struct tb_boot_ctx *c, const struct tb_install *in)
 {
     struct tb_journal_session s;
     tb_session_fill(&s, TB_OP_OVERWRITE, c, in->from, in->to);
-    s.flags = TB_JF_PERMANENT;
+    s.flags = (uint8_t)(TB_JF_PERMANENT | (in->partner != NULL ? TB_JF_SET : 0U));
+    if (in->partner != NULL) {
+        memcpy(s.partner_hash, in->partner, TB_JOURNAL_HASH_LEN);
+    }
     int rc = tb_journal_begin(&c->j, &s);
     return rc == TB_OK ? run_overwrite(c) : rc;
 }

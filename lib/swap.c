@@ -10,6 +10,8 @@
  * idempotent (its sources are untouched until it is logged), so a reset at
  * any point resumes at the first step not logged. docs/boot-engine.md has
  * the full design. */
+#include <string.h>
+
 #include "boot_priv.h"
 #include "twinboot/error.h"
 
@@ -113,7 +115,11 @@ static int swap_install(struct tb_boot_ctx *c, const struct tb_install *in)
 {
     struct tb_journal_session s;
     tb_session_fill(&s, TB_OP_UPGRADE, c, in->from, in->to);
-    s.flags = (uint8_t)((in->permanent ? TB_JF_PERMANENT : 0U) | (in->backup ? TB_JF_BACKUP : 0U));
+    s.flags = (uint8_t)((in->permanent ? TB_JF_PERMANENT : 0U) | (in->backup ? TB_JF_BACKUP : 0U) |
+                        (in->partner != NULL ? TB_JF_SET : 0U));
+    if (in->partner != NULL) {
+        memcpy(s.partner_hash, in->partner, TB_JOURNAL_HASH_LEN);
+    }
     int rc = tb_journal_begin(&c->j, &s);
     return rc == TB_OK ? run_upgrade(c) : rc;
 }

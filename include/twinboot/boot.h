@@ -14,6 +14,7 @@
 
 #include "twinboot/image.h"
 #include "twinboot/layout.h"
+#include "twinboot/netcore.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -38,6 +39,9 @@ struct tb_boot_image_record {
     uint8_t resumed;   /* an operation interrupted by a reset was completed first */
     uint8_t confirmed; /* the image now in the primary is confirmed */
     uint8_t valid;     /* the primary now holds a valid image */
+    uint8_t set;       /* installed, reverted or refused as one half of an update set */
+    uint8_t resent;    /* handover: the installed net image was broken and was sent again */
+    uint8_t pad[2];
     int32_t reason;    /* tb_err: why a request was refused, or what went wrong; 0 */
     struct tb_image_version from, to; /* versions before and after (equal when nothing changed) */
     uint8_t from_hash[32], to_hash[32];
@@ -62,6 +66,8 @@ struct tb_boot_config {
     bool downgrade_prevention; /* refuse a version older than the running one (equal is allowed) */
     bool sec_cnt_downgrade;    /* ... judged by SEC_CNT instead of the version */
     uint8_t max_test_boots;    /* resets an unconfirmed test image survives before revert; 0 = 1 (MCUboot) */
+    const struct tb_netctl *net; /* handover images: the net core's reset line and a way to wait */
+    struct tb_shmem shm;         /* handover images: the shared RAM region (block + window) */
 };
 
 /* One reset: TB_OK (boot image 0's primary), TB_E_BOOT_NO_IMAGE, TB_E_BOOT_LAYOUT,

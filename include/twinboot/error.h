@@ -53,6 +53,11 @@ enum tb_err {
     TB_E_BOOT_NO_IMAGE = -54,     /* no bootable image: wait for recovery */
     TB_E_BOOT_LAYOUT = -55,       /* the partition layout is invalid */
     TB_E_BOOT_JOURNAL = -56,      /* the progress journal contradicts the flash contents */
+    TB_E_BOOT_SET = -57,          /* refused because the other image of its update set was */
+
+    /* network core (lib/handover.c, lib/netboot.c) */
+    TB_E_NC_TIMEOUT = -60,        /* the net core did not answer */
+    TB_E_NC_REFUSED = -61,        /* the net core refused or failed a command */
 };
 
 /* A short English text for an error code (never NULL). */

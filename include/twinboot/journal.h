@@ -33,10 +33,12 @@ enum tb_journal_op {
 /* session flags */
 #define TB_JF_PERMANENT 0x01U  /* upgrade requested as permanent */
 #define TB_JF_BACKUP 0x02U     /* the upgrade backs up the primary (else the backup already holds the image to keep) */
+#define TB_JF_SET 0x04U        /* one half of an update set (partner_hash names the other half) */
 
 #define TB_JOURNAL_HASH_LEN 32U
 #define TB_STEP_DONE 0x7fffU   /* the session's last entry */
 #define TB_STEP_BOOT 0x8001U   /* a boot of an unconfirmed test image (counted, not progress) */
+#define TB_STEP_CONFIRM 0x8002U /* the application confirmed the image this session installed (handover) */
 
 struct tb_journal_session {
     uint32_t seq;
@@ -49,6 +51,7 @@ struct tb_journal_session {
     uint8_t from_hash[TB_JOURNAL_HASH_LEN];
     uint8_t to_hash[TB_JOURNAL_HASH_LEN];
     uint8_t from_ver[8], to_ver[8]; /* tb_image_version, packed as in the image header */
+    uint8_t partner_hash[TB_JOURNAL_HASH_LEN]; /* TB_JF_SET: the other image of the set (its new image) */
 };
 
 struct tb_journal {
@@ -57,6 +60,7 @@ struct tb_journal {
     struct tb_journal_session s;
     uint16_t last_step;      /* highest progress step logged (0: none) */
     uint16_t boots;          /* TB_STEP_BOOT entries */
+    bool confirmed;          /* a TB_STEP_CONFIRM entry */
     uint32_t next_off;       /* where the next entry goes, in the current sector */
     bool prev_valid;         /* the other sector holds a valid (older) session */
     struct tb_journal_session prev;
