@@ -497,12 +497,18 @@ static int confirm_image(struct run *r)
     return rc;
 }
 
+/* The current sessions of a and b installed one set. */
+static bool is_set(const struct run *a, const struct run *b)
+{
+    const uint8_t *pa = set_partner(a), *pb = set_partner(b);
+    return pa != NULL && pb != NULL && tb_journal_done(&a->c.j) && tb_journal_done(&b->c.j) &&
+           memcmp(pa, b->c.j.s.to_hash, 32) == 0 && memcmp(pb, a->c.j.s.to_hash, 32) == 0;
+}
+
 /* A test set is confirmed as a whole: one half confirmed confirms the other. */
 static int sync_set_confirmation(struct run *a, struct run *b)
 {
-    const uint8_t *pa = set_partner(a), *pb = set_partner(b);
-    if (pa == NULL || pb == NULL || !tb_journal_done(&a->c.j) || !tb_journal_done(&b->c.j) ||
-        memcmp(pa, b->c.j.s.to_hash, 32) != 0 || memcmp(pb, a->c.j.s.to_hash, 32) != 0) {
+    if (!is_set(a, b)) {
         return TB_OK;
     }
     bool ca = image_confirmed(a), cb = image_confirmed(b);
@@ -544,6 +550,10 @@ static int check_pending(struct run *runs, int n, int i, const struct tb_image_v
 {
     struct run *r = &runs[i];
     r->src = validate(&r->c, &r->c.sec_img, &r->si);
+    if (r->src == TB_OK && r->ops == NULL &&
+        (r->si.tlv_end > r->c.pri.size || r->si.tlv_end > tb_nc_window_size(&r->c.cfg->shm))) {
+        r->src = TB_E_IMG_TOO_LARGE; /* the net slot, or the window it goes through, is smaller */
+    }
     if (r->src == TB_OK) {
         r->src = admissible(runs, n, i, r->ops != NULL && r->prc == TB_OK ? &r->pi : NULL, newv);
     }
@@ -592,9 +602,13 @@ int tb_boot_go(const struct tb_boot_config *cfg, struct tb_boot_record *rec)
         }
     }
 
-    /* 2. A test set stands or falls as a whole. */
+    /* 2. A test set stands or falls as a whole: confirmed together, and
+     * its test boot is the boot that finished either half. */
     if (n == 2 && runs[0].active && runs[1].active) {
         rc = sync_set_confirmation(&runs[0], &runs[1]);
+        if (is_set(&runs[0], &runs[1]) && (runs[0].installed || runs[1].installed)) {
+            runs[0].installed = runs[1].installed = true;
+        }
         for (int i = 0; rc == TB_OK && i < n; i++) {
             rc = decide(&runs[i]);
         }
@@ -646,27 +660,39 @@ int tb_boot_go(const struct tb_boot_config *cfg, struct tb_boot_record *rec)
             }
         }
     } else {
+        const uint8_t *partner[TB_MAX_IMAGES] = {NULL, NULL};
+        for (int i = 0; i < n; i++) {
+            struct run *r = &runs[i];
+            if (!r->active || !pending(r)) {
+                continue;
+            }
+            rc = check_pending(runs, n, i, newv);
+            if (fatal(rc)) {
+                return rc;
+            }
+            /* The other half of its set went in before a reset: this one
+             * joins it, and this boot is the set's test boot. */
+            struct run *o = n == 2 ? &runs[1 - i] : NULL;
+            const uint8_t *op = rc == TB_OK && o != NULL && o->active ? set_partner(o) : NULL;
+            if (op != NULL && tb_journal_done(&o->c.j) && memcmp(op, r->si.hash, 32) == 0) {
+                partner[i] = o->c.j.s.to_hash;
+                o->installed = true;
+                if (o->type == TB_SWAP_REVERT) {
+                    o->type = TB_SWAP_NONE;
+                }
+            }
+        }
         for (int i = 0; i < n; i++) {
             struct run *r = &runs[i];
             if (!r->active) {
                 continue;
             }
             if (pending(r)) {
-                rc = check_pending(runs, n, i, newv);
-                if (fatal(rc)) {
-                    return rc;
-                }
+                rc = r->src;
                 if (rc != TB_OK) {
                     rc = refuse(r, &rec->img[i], rc);
                 } else {
-                    /* the other half of a set already installed (before a reset) */
-                    const uint8_t *partner = NULL;
-                    const struct run *o = n == 2 ? &runs[1 - i] : NULL;
-                    const uint8_t *op = o != NULL && o->active ? set_partner(o) : NULL;
-                    if (op != NULL && memcmp(op, r->si.hash, 32) == 0) {
-                        partner = o->c.j.s.to_hash;
-                    }
-                    rc = install(r, &rec->img[i], partner);
+                    rc = install(r, &rec->img[i], partner[i]);
                     if (rc != TB_OK && !fatal(rc)) {
                         rec->img[i].action = TB_ACT_REFUSED;
                         rec->img[i].reason = rc;

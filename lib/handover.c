@@ -274,8 +274,18 @@ int tb_handover_check(struct tb_boot_ctx *c, struct tb_boot_image_record *r)
     struct tb_net_state st;
     struct tb_image_info src;
     int rc = tb_handover_info(c, &info);
-    if (rc != TB_OK) {
+    if (fatal(rc)) {
         return rc;
+    }
+    if (rc != TB_OK) {
+        /* a silent net core: the app core boots anyway; the record says why BLE will not */
+        (void)c->cfg->net->hold(c->cfg->net->ctx);
+        r->valid = 0;
+        r->reason = rc;
+        if (r->action == TB_ACT_NONE) {
+            r->action = TB_ACT_NO_IMAGE;
+        }
+        return TB_OK;
     }
     tb_handover_state(c, &st);
     bool ok = info.status == TB_NC_ST_DONE && info.valid && (!st.known || memcmp(info.hash, st.hash, 32) == 0);
@@ -306,7 +316,7 @@ int tb_handover_check(struct tb_boot_ctx *c, struct tb_boot_image_record *r)
             r->resent = 1;
             if (rc == TB_OK) {
                 rc = tb_handover_info(c, &info);
-                if (rc != TB_OK) {
+                if (fatal(rc)) {
                     return rc;
                 }
                 ok = info.status == TB_NC_ST_DONE && info.valid && memcmp(info.hash, st.hash, 32) == 0;

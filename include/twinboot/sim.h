@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "twinboot/flash.h"
+#include "twinboot/netcore.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -109,6 +110,35 @@ void tb_simdev_reset_counters(struct tb_simdev *d);
 /* Modelled wall time, in ns, until all flash activity has finished:
  * max(power.now_ns, every busy_until_ns). */
 uint64_t tb_simdev_elapsed_ns(const struct tb_simdev *d);
+
+/* The simulated network core: its bootloader (lib/netboot.c) on the net
+ * flash, the shared RAM between the cores, and the app core's control of it
+ * (struct tb_netctl). The cores are interleaved deterministically: each time
+ * the app core waits while polling, the net core runs 1..8 steps, the count
+ * drawn from a seeded generator, so a seed picks one interleaving. */
+struct tb_simnet {
+    struct tb_simdev *d;
+    uint8_t *ram;           /* the shared region (app-core RAM) */
+    uint32_t ram_size;
+    struct tb_shmem shm;
+    struct tb_netboot nb;
+    struct tb_netctl ctl;   /* hand &ctl to the boot engine */
+    bool running;           /* released from reset */
+    bool silent;            /* a net core that never runs (tests) */
+    uint64_t rng;
+    uint64_t steps;         /* net-core steps run */
+    int state;              /* last result of tb_netboot_step */
+};
+
+/* net_app: the net application slot on d's net flash. */
+int tb_simnet_init(struct tb_simnet *n, struct tb_simdev *d, const struct tb_area *net_app, uint32_t ram_size,
+                   uint64_t seed);
+void tb_simnet_free(struct tb_simnet *n);
+/* A power cut: RAM loses its contents (filled from the seed), the net core stops. */
+void tb_simnet_power_loss(struct tb_simnet *n, uint64_t seed);
+/* After the app core released it for good: run the net core until it jumps
+ * to its application or waits for an image (at most max_steps). Its state. */
+int tb_simnet_settle(struct tb_simnet *n, uint32_t max_steps);
 
 #ifdef __cplusplus
 }

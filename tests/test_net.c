@@ -1,0 +1,587 @@
+/* Network core: the cross-core block, the net-core bootloader, the handover
+ * strategy, update sets, and power-cut sweeps over both cores' flash. */
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <zlib.h>
+
+#include "harness.h"
+#include "twinboot/error.h"
+#include "twinboot/netcore.h"
+
+#define SLOT 0xa000U   /* app slots: 10 sectors */
+#define NSEC 0x9000U   /* net secondary */
+
+/* ---- the block ---------------------------------------------------------- */
+
+static void test_crc32_matches_zlib(void **state)
+{
+    (void)state;
+    static const char v[] = "123456789";
+    assert_int_equal(tb_crc32(0, v, 9), 0xcbf43926u);
+    uint8_t buf[300];
+    for (size_t i = 0; i < sizeof(buf); i++) {
+        buf[i] = (uint8_t)(i * 31 + 7);
+    }
+    assert_int_equal(tb_crc32(0, buf, sizeof(buf)), (uint32_t)crc32(0, buf, sizeof(buf)));
+}
+
+static void test_block_roundtrip_and_corruption(void **state)
+{
+    (void)state;
+    static uint8_t ram[512];
+    struct tb_shmem m = {ram, sizeof(ram)};
+    struct tb_nc_request q = {.cmd = TB_NC_COPY, .seq = 7, .len = 1234, .offset = 4096};
+    struct tb_nc_request q2;
+    memset(q.hash, 0xab, 32);
+    assert_int_equal(tb_nc_write_request(&m, &q), TB_OK);
+    assert_int_equal(tb_nc_read_request(&m, &q2), TB_OK);
+    assert_int_equal(q2.cmd, TB_NC_COPY);
+    assert_int_equal(q2.seq, 7);
+    assert_int_equal(q2.len, 1234);
+    assert_int_equal(q2.offset, 4096);
+    assert_memory_equal(q2.hash, q.hash, 32);
+    struct tb_nc_response r = {.seq = 7, .status = TB_NC_ST_DONE, .reason = TB_E_IMG_HASH_MISMATCH, .valid = 1,
+                               .size = 99, .ver = {1, 2, 3, 4}};
+    struct tb_nc_response r2;
+    assert_int_equal(tb_nc_write_response(&m, &r), TB_OK);
+    assert_int_equal(tb_nc_read_response(&m, &r2), TB_OK);
+    assert_int_equal(r2.reason, TB_E_IMG_HASH_MISMATCH);
+    assert_int_equal(r2.ver.revision, 3);
+    /* any single bit flipped in either half, or a torn half: no block */
+    for (uint32_t bit = 0; bit < 64 * 8; bit++) {
+        ram[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+        assert_int_equal(tb_nc_read_request(&m, &q2), TB_E_INVAL);
+        ram[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+        ram[64 + bit / 8] ^= (uint8_t)(1u << (bit % 8));
+        assert_int_equal(tb_nc_read_response(&m, &r2), TB_E_INVAL);
+        ram[64 + bit / 8] ^= (uint8_t)(1u << (bit % 8));
+    }
+    memset(ram + 20, 0x00, 30); /* half of a new request written over an old one */
+    assert_int_equal(tb_nc_read_request(&m, &q2), TB_E_INVAL);
+    tb_nc_clear(&m);
+    assert_int_equal(tb_nc_read_response(&m, &r2), TB_E_INVAL);
+}
+
+/* ---- the net-core bootloader on its own --------------------------------- */
+
+static int run_net(struct world *w, uint32_t max)
+{
+    int st = TB_NB_START;
+    for (uint32_t i = 0; i < max; i++) {
+        st = tb_netboot_step(&w->net.nb);
+        if (st < 0 || st == TB_NB_JUMP || (st == TB_NB_IDLE && i > 0)) {
+            break;
+        }
+    }
+    return st;
+}
+
+static void window_put(struct world *w, const struct tb_signed *s)
+{
+    tb_shm_write(&w->net.shm, TB_NC_WINDOW_OFF, s->data, (uint32_t)s->image_len);
+}
+
+static void test_netboot_commands(void **state)
+{
+    (void)state;
+    struct world w;
+    world_init(&w, TB_STRATEGY_SWAP, SLOT, true);
+    struct tb_signed n1 = make_signed(1, 12, NSEC, 1, NULL, 0);
+    struct tb_nc_response r;
+
+    /* empty net flash: it never jumps; it asks for an image */
+    tb_netboot_reset(&w.net.nb);
+    assert_int_equal(tb_netboot_step(&w.net.nb), TB_NB_IDLE);
+    assert_int_equal(tb_nc_read_response(&w.net.shm, &r), TB_OK);
+    assert_int_equal(r.status, TB_NC_ST_NEED_IMAGE);
+
+    /* COPY with the wrong hash: refused, nothing written */
+    window_put(&w, &n1);
+    struct tb_nc_request q = {.cmd = TB_NC_COPY, .seq = 5, .len = (uint32_t)n1.image_len};
+    memset(q.hash, 0x11, 32);
+    assert_int_equal(tb_nc_write_request(&w.net.shm, &q), TB_OK);
+    tb_simdev_reset_counters(&w.d);
+    run_net(&w, 10);
+    assert_int_equal(tb_nc_read_response(&w.net.shm, &r), TB_OK);
+    assert_int_equal(r.seq, 5);
+    assert_int_equal(r.status, TB_NC_ST_FAIL);
+    assert_int_equal(r.reason, TB_E_IMG_HASH_MISMATCH);
+    assert_int_equal(w.d.fl[TB_SIM_NET].cnt.erases, 0);
+
+    /* a corrupted image in the window: refused by its own hash */
+    window_put(&w, &n1);
+    tb_shm_write(&w.net.shm, TB_NC_WINDOW_OFF + 0x400, "X", 1);
+    q.seq = 6;
+    memcpy(q.hash, image_hash(&n1), 32);
+    assert_int_equal(tb_nc_write_request(&w.net.shm, &q), TB_OK);
+    tb_netboot_reset(&w.net.nb);
+    run_net(&w, 10);
+    assert_int_equal(tb_nc_read_response(&w.net.shm, &r), TB_OK);
+    assert_int_equal(r.status, TB_NC_ST_FAIL);
+
+    /* the right image: installed, verified, DONE; then it jumps */
+    window_put(&w, &n1);
+    q.seq = 7;
+    assert_int_equal(tb_nc_write_request(&w.net.shm, &q), TB_OK);
+    tb_netboot_reset(&w.net.nb);
+    assert_int_equal(run_net(&w, 1000), TB_NB_IDLE);
+    assert_int_equal(tb_nc_read_response(&w.net.shm, &r), TB_OK);
+    assert_int_equal(r.status, TB_NC_ST_DONE);
+    assert_memory_equal(r.hash, image_hash(&n1), 32);
+    /* a stale block (request already answered) is not done again */
+    tb_simdev_reset_counters(&w.d);
+    tb_netboot_reset(&w.net.nb);
+    assert_int_equal(run_net(&w, 1000), TB_NB_JUMP);
+    assert_int_equal(w.d.fl[TB_SIM_NET].cnt.erases, 0);
+    /* a torn block is no block: it boots its application */
+    w.net.ram[10] ^= 0x40;
+    tb_netboot_reset(&w.net.nb);
+    assert_int_equal(run_net(&w, 10), TB_NB_JUMP);
+
+    /* INFO and BACKUP */
+    struct tb_nc_request info = {.cmd = TB_NC_INFO, .seq = 8};
+    assert_int_equal(tb_nc_write_request(&w.net.shm, &info), TB_OK);
+    tb_netboot_reset(&w.net.nb);
+    run_net(&w, 10);
+    assert_int_equal(tb_nc_read_response(&w.net.shm, &r), TB_OK);
+    assert_int_equal(r.valid, 1);
+    assert_int_equal(r.size, n1.image_len);
+    assert_int_equal(r.ver.major, 1);
+    struct tb_nc_request bk = {.cmd = TB_NC_BACKUP, .seq = 9, .offset = 4096, .len = 4096};
+    assert_int_equal(tb_nc_write_request(&w.net.shm, &bk), TB_OK);
+    tb_netboot_reset(&w.net.nb);
+    run_net(&w, 10);
+    assert_int_equal(tb_nc_read_response(&w.net.shm, &r), TB_OK);
+    assert_int_equal(r.status, TB_NC_ST_DONE);
+    uint8_t got[4096];
+    tb_shm_read(&w.net.shm, TB_NC_WINDOW_OFF, got, sizeof(got));
+    assert_memory_equal(got, n1.data + 4096, 4096);
+    /* BACKUP outside the slot: refused */
+    bk.seq = 10;
+    bk.offset = 0x7800; /* runs past the 32 KiB slot */
+    assert_int_equal(tb_nc_write_request(&w.net.shm, &bk), TB_OK);
+    tb_netboot_reset(&w.net.nb);
+    run_net(&w, 10);
+    assert_int_equal(tb_nc_read_response(&w.net.shm, &r), TB_OK);
+    assert_int_equal(r.status, TB_NC_ST_FAIL);
+    tb_signed_free(&n1);
+    world_free(&w);
+}
+
+/* ---- the app-core side, through the engine ------------------------------- */
+
+struct pair {
+    struct tb_signed app1, app2, net1, net2;
+};
+
+static void pair_make(struct pair *p)
+{
+    p->app1 = make_signed(1, 30, SLOT, 1, NULL, 0);
+    p->app2 = make_signed(2, 28, SLOT, 2, NULL, 0);
+    p->net1 = make_signed(1, 12, NSEC, 3, NULL, 0);
+    p->net2 = make_signed(2, 14, NSEC, 4, NULL, 0);
+}
+
+static void pair_free(struct pair *p)
+{
+    tb_signed_free(&p->app1);
+    tb_signed_free(&p->app2);
+    tb_signed_free(&p->net1);
+    tb_signed_free(&p->net2);
+}
+
+/* A factory-fresh device: app1 and net1, both confirmed. */
+static void factory(struct world *w, struct pair *p)
+{
+    struct tb_boot_record rec;
+    put_region(w, &w->lay.img[0].primary, &p->app1);
+    put_region(w, &w->lay.img[1].primary, &p->net1);
+    assert_int_equal(tb_boot_go(&w->cfg, &rec), TB_OK);
+    assert_true(rec.img[1].valid);
+}
+
+static uint64_t g_cut;
+
+/* What runs on both cores: the record's app image, and the net core jumping
+ * to an application whose hash is checked on its own flash. */
+static void assert_pair(struct world *w, const struct tb_boot_record *rec, const struct tb_signed *app,
+                        bool app_conf, const struct tb_signed *net, bool net_conf)
+{
+    assert_int_equal(rec->result, TB_OK);
+    if (memcmp(rec->img[0].to_hash, image_hash(app), 32) != 0) {
+        fail_msg("app core runs v%u, expected v%u (cut %llu)", rec->img[0].to.major, app->data[20],
+                 (unsigned long long)g_cut);
+    }
+    assert_int_equal(rec->img[0].confirmed, app_conf);
+    assert_true(rec->img[1].valid);
+    if (memcmp(rec->img[1].to_hash, image_hash(net), 32) != 0) {
+        fail_msg("net core has v%u, expected v%u (cut %llu)", rec->img[1].to.major, net->data[20],
+                 (unsigned long long)g_cut);
+    }
+    assert_int_equal(rec->img[1].confirmed, net_conf);
+    /* the net core itself boots that image */
+    assert_int_equal(tb_simnet_settle(&w->net, 100000), TB_NB_JUMP);
+    struct tb_area a;
+    struct tb_image_info info;
+    struct tb_keyring none = {NULL, 0};
+    assert_int_equal(tb_region_area(&w->dev, &w->lay.img[1].primary, &a), TB_OK);
+    assert_int_equal(tb_image_validate(&a, &none, &info), TB_OK);
+    assert_memory_equal(info.hash, image_hash(net), 32);
+}
+
+static void test_devzone_net_test_and_revert(void **state)
+{
+    (void)state;
+    struct world w;
+    struct pair p;
+    struct tb_boot_record rec;
+    world_init(&w, TB_STRATEGY_SWAP, SLOT, true);
+    pair_make(&p);
+    factory(&w, &p);
+    /* the report's case: app core in swap mode, image 1 uploaded with test, reset: both cores boot */
+    put_region(&w, &w.lay.img[1].secondary, &p.net2);
+    assert_int_equal(tb_boot_request(&w.cfg, 1, false), TB_OK);
+    assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
+    assert_int_equal(rec.img[1].action, TB_ACT_UPGRADE_TEST);
+    assert_int_equal(rec.img[0].action, TB_ACT_NONE);
+    assert_pair(&w, &rec, &p.app1, true, &p.net2, false);
+    /* not confirmed: the net core is rolled back */
+    assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
+    assert_int_equal(rec.img[1].action, TB_ACT_REVERT);
+    assert_pair(&w, &rec, &p.app1, true, &p.net1, true);
+    assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
+    assert_int_equal(rec.img[1].action, TB_ACT_NONE);
+    assert_pair(&w, &rec, &p.app1, true, &p.net1, true);
+    /* test + confirm: stays */
+    assert_int_equal(tb_boot_request(&w.cfg, 1, false), TB_OK);
+    assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
+    assert_int_equal(tb_boot_confirm(&w.cfg, 1), TB_OK);
+    assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
+    assert_int_equal(rec.img[1].action, TB_ACT_NONE);
+    assert_pair(&w, &rec, &p.app1, true, &p.net2, true);
+    /* an app-only update after a net update */
+    put_region(&w, &w.lay.img[0].secondary, &p.app2);
+    assert_int_equal(tb_boot_request(&w.cfg, 0, false), TB_OK);
+    assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
+    assert_int_equal(rec.img[0].action, TB_ACT_UPGRADE_TEST);
+    assert_int_equal(rec.img[1].action, TB_ACT_NONE);
+    assert_pair(&w, &rec, &p.app2, false, &p.net2, true);
+    pair_free(&p);
+    world_free(&w);
+}
+
+static void test_devzone_net_permanent(void **state)
+{
+    (void)state;
+    struct world w;
+    struct pair p;
+    struct tb_boot_record rec;
+    world_init(&w, TB_STRATEGY_SWAP, SLOT, true);
+    pair_make(&p);
+    factory(&w, &p);
+    put_region(&w, &w.lay.img[1].secondary, &p.net2);
+    assert_int_equal(tb_boot_request(&w.cfg, 1, true), TB_OK); /* uploaded with confirm */
+    assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
+    assert_int_equal(rec.img[1].action, TB_ACT_UPGRADE_PERM);
+    assert_pair(&w, &rec, &p.app1, true, &p.net2, true);
+    assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
+    assert_pair(&w, &rec, &p.app1, true, &p.net2, true);
+    pair_free(&p);
+    world_free(&w);
+}
+
+static void test_set_revert_and_confirm(void **state)
+{
+    (void)state;
+    struct world w;
+    struct pair p;
+    struct tb_boot_record rec;
+    world_init(&w, TB_STRATEGY_SWAP, SLOT, true);
+    pair_make(&p);
+    factory(&w, &p);
+    put_region(&w, &w.lay.img[0].secondary, &p.app2);
+    put_region(&w, &w.lay.img[1].secondary, &p.net2);
+    assert_int_equal(tb_boot_request(&w.cfg, 0, false), TB_OK);
+    assert_int_equal(tb_boot_request(&w.cfg, 1, false), TB_OK);
+    assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
+    assert_int_equal(rec.img[0].action, TB_ACT_UPGRADE_TEST);
+    assert_int_equal(rec.img[1].action, TB_ACT_UPGRADE_TEST);
+    assert_true(rec.img[0].set && rec.img[1].set);
+    assert_pair(&w, &rec, &p.app2, false, &p.net2, false);
+    /* no confirm: both revert */
+    assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
+    assert_int_equal(rec.img[0].action, TB_ACT_REVERT);
+    assert_int_equal(rec.img[1].action, TB_ACT_REVERT);
+    assert_pair(&w, &rec, &p.app1, true, &p.net1, true);
+    /* again, and the application confirms (image 0 only): the set is confirmed as a whole */
+    assert_int_equal(tb_boot_request(&w.cfg, 0, false), TB_OK);
+    assert_int_equal(tb_boot_request(&w.cfg, 1, false), TB_OK);
+    assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
+    assert_pair(&w, &rec, &p.app2, false, &p.net2, false);
+    assert_int_equal(tb_boot_confirm(&w.cfg, 0), TB_OK);
+    assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
+    assert_pair(&w, &rec, &p.app2, true, &p.net2, true);
+    assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
+    assert_pair(&w, &rec, &p.app2, true, &p.net2, true);
+    pair_free(&p);
+    world_free(&w);
+}
+
+static void test_set_all_or_nothing(void **state)
+{
+    (void)state;
+    struct world w;
+    struct pair p;
+    struct tb_boot_record rec;
+    world_init(&w, TB_STRATEGY_SWAP, SLOT, true);
+    pair_make(&p);
+    factory(&w, &p);
+    /* app 3 needs net >= 3.0.0; net 2 is offered: neither goes in */
+    struct tb_image_dep dep = {1, {3, 0, 0, 0}};
+    struct tb_signed app3 = make_signed(3, 20, SLOT, 5, &dep, 1);
+    put_region(&w, &w.lay.img[0].secondary, &app3);
+    put_region(&w, &w.lay.img[1].secondary, &p.net2);
+    assert_int_equal(tb_boot_request(&w.cfg, 0, false), TB_OK);
+    assert_int_equal(tb_boot_request(&w.cfg, 1, false), TB_OK);
+    assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
+    assert_int_equal(rec.img[0].action, TB_ACT_REFUSED);
+    assert_int_equal(rec.img[0].reason, TB_E_BOOT_DEPENDENCY);
+    assert_int_equal(rec.img[1].action, TB_ACT_REFUSED);
+    assert_int_equal(rec.img[1].reason, TB_E_BOOT_SET);
+    assert_pair(&w, &rec, &p.app1, true, &p.net1, true);
+    /* a bad net image refuses the app image of its set too */
+    struct tb_signed badnet = make_signed(2, 14, NSEC, 4, NULL, 0);
+    badnet.data[0x500] ^= 1;
+    put_region(&w, &w.lay.img[0].secondary, &p.app2);
+    put_region(&w, &w.lay.img[1].secondary, &badnet);
+    assert_int_equal(tb_boot_request(&w.cfg, 0, false), TB_OK);
+    assert_int_equal(tb_boot_request(&w.cfg, 1, false), TB_OK);
+    assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
+    assert_int_equal(rec.img[0].reason, TB_E_BOOT_SET);
+    assert_int_equal(rec.img[1].reason, TB_E_IMG_HASH_MISMATCH);
+    assert_pair(&w, &rec, &p.app1, true, &p.net1, true);
+    /* the dependency met by the set: app 3 with net 3 */
+    struct tb_signed net3 = make_signed(3, 10, NSEC, 6, NULL, 0);
+    put_region(&w, &w.lay.img[0].secondary, &app3);
+    put_region(&w, &w.lay.img[1].secondary, &net3);
+    assert_int_equal(tb_boot_request(&w.cfg, 0, false), TB_OK);
+    assert_int_equal(tb_boot_request(&w.cfg, 1, false), TB_OK);
+    assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
+    assert_pair(&w, &rec, &app3, false, &net3, false);
+    tb_signed_free(&app3);
+    tb_signed_free(&badnet);
+    tb_signed_free(&net3);
+    pair_free(&p);
+    world_free(&w);
+}
+
+static void test_silent_net_core(void **state)
+{
+    (void)state;
+    struct world w;
+    struct pair p;
+    struct tb_boot_record rec;
+    world_init(&w, TB_STRATEGY_SWAP, SLOT, true);
+    pair_make(&p);
+    factory(&w, &p);
+    w.net.silent = true;
+    assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK); /* the app core still boots */
+    assert_int_equal(rec.img[0].valid, 1);
+    assert_int_equal(rec.img[1].valid, 0);
+    assert_int_equal(rec.img[1].reason, TB_E_NC_TIMEOUT);
+    assert_false(w.net.running); /* left held in reset: a defined state */
+    w.net.silent = false;
+    assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
+    assert_pair(&w, &rec, &p.app1, true, &p.net1, true);
+    pair_free(&p);
+    world_free(&w);
+}
+
+/* A net image destroyed (a copy cut short by a debugger, say): the app core sends it again. */
+static void test_resend_broken_net_image(void **state)
+{
+    (void)state;
+    struct world w;
+    struct pair p;
+    struct tb_boot_record rec;
+    world_init(&w, TB_STRATEGY_SWAP, SLOT, true);
+    pair_make(&p);
+    factory(&w, &p);
+    put_region(&w, &w.lay.img[1].secondary, &p.net2);
+    assert_int_equal(tb_boot_request(&w.cfg, 1, true), TB_OK);
+    assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
+    struct tb_area a;
+    assert_int_equal(tb_region_area(&w.dev, &w.lay.img[1].primary, &a), TB_OK);
+    assert_int_equal(tb_area_erase(&a, 0x800, 0x800), TB_OK);
+    assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
+    assert_true(rec.img[1].resent);
+    assert_pair(&w, &rec, &p.app1, true, &p.net2, true);
+    pair_free(&p);
+    world_free(&w);
+}
+
+/* ---- sweeps ---------------------------------------------------------------- */
+
+struct expect {
+    const struct tb_signed *a1, *n1; /* after the recovery */
+    bool a1c, n1c;
+    const struct tb_signed *a2, *n2; /* after one more reset, no confirm */
+    bool a2c, n2c;
+};
+
+static unsigned sweep(struct world *w, const struct expect *e, unsigned double_every)
+{
+    struct tb_boot_record rec;
+    world_restore(w, 1);
+    assert_int_equal(tb_boot_go(&w->cfg, &rec), TB_OK);
+    uint64_t total = w->d.power.ops;
+    unsigned runs = 0;
+    for (uint64_t k = 1; k <= total; k++) {
+        uint64_t seed = k * 7919u + 17u;
+        g_cut = k;
+        world_restore(w, seed);
+        tb_simdev_arm_cut(&w->d, k, seed);
+        int rc = tb_boot_go(&w->cfg, &rec);
+        if (rc != TB_E_POWER) {
+            fail_msg("cut at op %llu: boot returned %d", (unsigned long long)k, rc);
+        }
+        world_power_cycle(w, seed + 1);
+        if (double_every && k % double_every == 0) {
+            tb_simdev_arm_cut(&w->d, 1 + (k * 37u) % 60u, seed + 2);
+            rc = tb_boot_go(&w->cfg, &rec);
+            assert_true(rc == TB_E_POWER || rc == TB_OK);
+            w->d.power.cut_at = 0;
+            if (rc == TB_E_POWER) {
+                world_power_cycle(w, seed + 3);
+                rc = tb_boot_go(&w->cfg, &rec);
+            }
+            runs++;
+        } else {
+            rc = tb_boot_go(&w->cfg, &rec);
+        }
+        if (rc != TB_OK) {
+            fail_msg("after a cut at op %llu the device does not boot: %s", (unsigned long long)k, tb_strerror(rc));
+        }
+        assert_pair(w, &rec, e->a1, e->a1c, e->n1, e->n1c);
+        world_power_cycle(w, seed + 4);
+        assert_int_equal(tb_boot_go(&w->cfg, &rec), TB_OK);
+        assert_pair(w, &rec, e->a2, e->a2c, e->n2, e->n2c);
+        runs++;
+    }
+    return runs;
+}
+
+static void test_sweep_net_update_and_revert(void **state)
+{
+    (void)state;
+    struct world w;
+    struct pair p;
+    struct tb_boot_record rec;
+    world_init(&w, TB_STRATEGY_SWAP, SLOT, true);
+    pair_make(&p);
+    factory(&w, &p);
+    put_region(&w, &w.lay.img[1].secondary, &p.net2);
+    assert_int_equal(tb_boot_request(&w.cfg, 1, false), TB_OK);
+    world_snapshot(&w);
+    struct expect up = {&p.app1, &p.net2, true, false, &p.app1, &p.net1, true, true};
+    unsigned n = sweep(&w, &up, 7);
+    print_message("net test update: %u power cuts swept\n", n);
+    /* the revert: from the test image running */
+    world_restore(&w, 1);
+    assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
+    world_snapshot(&w);
+    struct expect rv = {&p.app1, &p.net1, true, true, &p.app1, &p.net1, true, true};
+    n = sweep(&w, &rv, 7);
+    print_message("net revert: %u power cuts swept\n", n);
+    pair_free(&p);
+    world_free(&w);
+}
+
+static void test_sweep_set_update_revert_confirm(void **state)
+{
+    (void)state;
+    struct world w;
+    struct pair p;
+    struct tb_boot_record rec;
+    world_init(&w, TB_STRATEGY_SWAP, SLOT, true);
+    pair_make(&p);
+    factory(&w, &p);
+    put_region(&w, &w.lay.img[0].secondary, &p.app2);
+    put_region(&w, &w.lay.img[1].secondary, &p.net2);
+    assert_int_equal(tb_boot_request(&w.cfg, 0, false), TB_OK);
+    assert_int_equal(tb_boot_request(&w.cfg, 1, false), TB_OK);
+    world_snapshot(&w);
+    struct expect up = {&p.app2, &p.net2, false, false, &p.app1, &p.net1, true, true};
+    unsigned n = sweep(&w, &up, 7);
+    print_message("set test update: %u power cuts swept\n", n);
+    /* set revert */
+    world_restore(&w, 1);
+    assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
+    world_snapshot(&w);
+    struct expect rv = {&p.app1, &p.net1, true, true, &p.app1, &p.net1, true, true};
+    n = sweep(&w, &rv, 7);
+    print_message("set revert: %u power cuts swept\n", n);
+    /* set confirm: the application confirmed image 0; the boot that syncs image 1 is cut */
+    world_restore(&w, 1);
+    assert_int_equal(tb_boot_confirm(&w.cfg, 0), TB_OK);
+    world_snapshot(&w);
+    struct expect cf = {&p.app2, &p.net2, true, true, &p.app2, &p.net2, true, true};
+    n = sweep(&w, &cf, 7);
+    print_message("set confirm: %u power cuts swept\n", n);
+    pair_free(&p);
+    world_free(&w);
+}
+
+/* The application confirms image 1 and the power goes during that write. */
+static void test_cut_during_net_confirm(void **state)
+{
+    (void)state;
+    struct world w;
+    struct pair p;
+    struct tb_boot_record rec;
+    world_init(&w, TB_STRATEGY_SWAP, SLOT, true);
+    pair_make(&p);
+    factory(&w, &p);
+    put_region(&w, &w.lay.img[1].secondary, &p.net2);
+    assert_int_equal(tb_boot_request(&w.cfg, 1, false), TB_OK);
+    assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
+    world_snapshot(&w);
+    for (uint64_t seed = 1; seed <= 16; seed++) {
+        world_restore(&w, seed);
+        tb_simdev_arm_cut(&w.d, 1, seed);
+        assert_int_equal(tb_boot_confirm(&w.cfg, 1), TB_E_POWER);
+        world_power_cycle(&w, seed);
+        assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
+        bool kept = memcmp(rec.img[1].to_hash, image_hash(&p.net2), 32) == 0;
+        assert_pair(&w, &rec, &p.app1, true, kept ? &p.net2 : &p.net1, true);
+    }
+    pair_free(&p);
+    world_free(&w);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_crc32_matches_zlib),
+        cmocka_unit_test(test_block_roundtrip_and_corruption),
+        cmocka_unit_test(test_netboot_commands),
+        cmocka_unit_test(test_devzone_net_test_and_revert),
+        cmocka_unit_test(test_devzone_net_permanent),
+        cmocka_unit_test(test_set_revert_and_confirm),
+        cmocka_unit_test(test_set_all_or_nothing),
+        cmocka_unit_test(test_silent_net_core),
+        cmocka_unit_test(test_resend_broken_net_image),
+        cmocka_unit_test(test_cut_during_net_confirm),
+        cmocka_unit_test(test_sweep_net_update_and_revert),
+        cmocka_unit_test(test_sweep_set_update_revert_confirm),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
