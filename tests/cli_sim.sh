@@ -19,7 +19,7 @@ expect_rc 1 $T sim status "$W/nodev"
 expect_rc 0 $T sim new "$W/dk"
 for f in app.bin net.bin qspi.bin trusted-0.pem trusted-1.pem trusted-2.pem; do [ -f "$W/dk/$f" ] && ok || bad "missing $f"; done
 [ "$(stat -c %s "$W/dk/qspi.bin")" = 8388608 ] && ok || bad "qspi size"
-[ "$($T sim status "$W/dk" | grep -c ": empty")" = 4 ] && ok || bad "blank device not empty"
+[ "$($T sim status "$W/dk" | grep -c ": empty")" = 6 ] && ok || bad "blank device not empty"
 
 $T image sign -k "$SRC/keys/root-ed25519.pem" --header-size 0x200 --slot-size 0xe0000 --align 4 -v 1.2.0 "$V/payload-40k.bin" "$W/app.bin"
 expect_rc 0 $T sim load "$W/dk" --image 0 --slot secondary "$W/app.bin"
@@ -95,6 +95,34 @@ expect_rc 0 $T sim boot "$W/ow"
 grep -q "overwrite 1.0.0+0 -> 2.0.0+0" "$W/out" && ok || bad "overwrite"
 expect_rc 0 $T sim boot "$W/ow"
 grep -q "version 2.0.0+0, confirmed" "$W/out" && ok || bad "overwrite reverted"
+# ---- the DevZone report's failing case: app core in swap mode, image 1 with test, reset ----
+$T image sign -k "$K" -H 0x200 -S 0x40000 --align 4 -v 1.0.0 "$V/payload-40k.bin" "$W/n1.bin"
+$T image sign -k "$K" -H 0x200 -S 0x40000 --align 4 -v 2.0.0 "$V/payload-raw-40k.bin" --pad-header "$W/n2.bin"
+expect_rc 0 $T sim new "$W/dz"
+expect_rc 0 $T sim load "$W/dz" --slot primary "$W/v1.bin"
+expect_rc 0 $T sim load "$W/dz" --image 1 --confirm "$W/n1.bin"
+expect_rc 0 $T sim boot "$W/dz"
+grep -q "net core: boots image 1 version 1.0.0+0, confirmed" "$W/out" && ok || bad "net factory: $(cat "$W/out")"
+expect_rc 0 $T sim load "$W/dz" --image 1 --test "$W/n2.bin"
+expect_rc 0 $T sim boot "$W/dz"
+grep -q "boots: image 0 version 1.0.0+0, confirmed" "$W/out" && grep -q "net core: boots image 1 version 2.0.0+0, a test" "$W/out" && ok || bad "devzone test: $(cat "$W/out")"
+expect_rc 0 $T sim boot "$W/dz"
+grep -q "image 1 (net core, handover): revert 2.0.0+0 -> 1.0.0+0" "$W/out" && grep -q "net core: boots image 1 version 1.0.0+0, confirmed" "$W/out" && ok || bad "net rollback: $(cat "$W/out")"
+# with confirm: it stays
+expect_rc 0 $T sim load "$W/dz" --image 1 --test "$W/n2.bin"
+expect_rc 0 $T sim boot "$W/dz"
+expect_rc 0 $T sim confirm "$W/dz" --image 1
+expect_rc 0 $T sim boot "$W/dz"
+grep -q "net core: boots image 1 version 2.0.0+0, confirmed" "$W/out" && ok || bad "net confirm: $(cat "$W/out")"
+# a set, tested and not confirmed: both revert
+expect_rc 0 $T sim load "$W/dz" --test "$W/v2.bin"
+expect_rc 0 $T sim load "$W/dz" --image 1 --test "$W/n1.bin"
+expect_rc 0 $T sim boot "$W/dz"
+grep -q "boots: image 0 version 2.0.0+0, a test" "$W/out" && grep -q "net core: boots image 1 version 1.0.0+0, a test" "$W/out" && grep -q "update set" "$W/out" && ok || bad "set: $(cat "$W/out")"
+expect_rc 0 $T sim boot "$W/dz"
+grep -q "boots: image 0 version 1.0.0+0, confirmed" "$W/out" && grep -q "net core: boots image 1 version 2.0.0+0, confirmed" "$W/out" && ok || bad "set revert: $(cat "$W/out")"
+$T sim status "$W/dz" --json | grep -q '"image":1,"slot":"primary","flash":"net"' && ok || bad "status shows the net slot"
+
 expect_rc 2 $T sim new --strategy scratch "$W/x"
 expect_rc 2 $T sim boot "$W/app" --cut-after 0
 

@@ -72,6 +72,7 @@ struct counters {
 struct sim {
     const char *dir;
     struct tb_simdev d;
+    struct tb_simnet net; /* the net core and the shared RAM */
     struct tb_device dev;
     struct tb_layout lay;
     struct conf conf;
@@ -181,6 +182,7 @@ static void sim_close(struct sim *s)
     for (size_t i = 0; i < s->nkeys; i++) {
         free(s->der[i]);
     }
+    tb_simnet_free(&s->net);
     tb_simdev_free(&s->d);
 }
 
@@ -231,12 +233,22 @@ static int sim_open(struct sim *s, const char *dir)
     }
     s->lay = tb_layout_nrf5340_dk;
     s->lay.img[0].strategy = (uint8_t)s->conf.strategy0;
+    /* the net core, and the shared RAM whose window takes a whole net image */
+    struct tb_area net_app;
+    if (tb_region_area(&s->dev, &s->lay.img[1].primary, &net_app) != TB_OK ||
+        tb_simnet_init(&s->net, &s->d, &net_app, TB_NC_WINDOW_OFF + s->lay.img[1].primary.size, 1) != TB_OK) {
+        fprintf(stderr, "twinboot sim: cannot set up the net core\n");
+        sim_close(s);
+        return -1;
+    }
     s->cfg = (struct tb_boot_config){
         .layout = &s->lay,
         .dev = &s->dev,
         .keys = {s->keys, s->nkeys},
         .downgrade_prevention = s->conf.downgrade_prevention != 0,
         .max_test_boots = (uint8_t)s->conf.max_test_boots,
+        .net = &s->net.ctl,
+        .shm = s->net.shm,
     };
     return 0;
 }
@@ -535,12 +547,18 @@ static void print_record(const struct tb_boot_record *rec, const struct tb_layou
         case TB_ACT_OVERWRITE:
         case TB_ACT_REVERT:
         case TB_ACT_RECOVERED: printf(" %s -> %s", from, to); break;
-        case TB_ACT_DEFERRED: printf(" (the net-core hand-over is not part of this build yet)"); break;
+        case TB_ACT_DEFERRED: printf(" (not managed by this bootloader)"); break;
         default: break;
         }
         printf("\n");
         if (r->resumed) {
             printf("  resumed an operation interrupted by the last reset, and finished it\n");
+        }
+        if (r->set) {
+            printf("  as one half of an update set with the other image\n");
+        }
+        if (r->resent) {
+            printf("  the net image was broken: sent again through shared RAM\n");
         }
         if (r->reason != TB_OK) {
             printf("  reason: %s\n", tb_strerror(r->reason));
@@ -616,6 +634,17 @@ static int cmd_boot(int argc, char **argv)
                rec.img[0].confirmed ? "confirmed"
                                     : "a test, NOT confirmed: confirm it ('twinboot sim confirm') or the next reset "
                                       "reverts it");
+        /* the net core, released at the end of the app core's bootloader */
+        int ns = tb_simnet_settle(&s.net, 2000000);
+        version_str(&rec.img[1].to, v, sizeof(v));
+        if (ns == TB_NB_JUMP && rec.img[1].valid) {
+            printf("net core: boots image 1 version %s, %s\n", v,
+                   rec.img[1].confirmed ? "confirmed"
+                                        : "a test, NOT confirmed: confirm it ('twinboot sim confirm --image 1') or "
+                                          "the next reset rolls it back");
+        } else {
+            printf("net core: no valid image: its bootloader waits for one (load image 1 and reset)\n");
+        }
         exit_code = TB_EXIT_OK;
     } else if (rc == TB_E_BOOT_NO_IMAGE) {
         printf("no bootable image: the bootloader waits for a recovery upload (serial recovery); it does not "
@@ -667,10 +696,6 @@ static int cmd_confirm(int argc, char **argv)
         fprintf(stderr, "twinboot sim confirm: no application is running on %s: boot it first ('twinboot sim boot "
                         "%s')\n",
                 dir, dir);
-        return TB_EXIT_FAIL;
-    }
-    if (image == 1 && rec.img[1].action == TB_ACT_DEFERRED) {
-        fprintf(stderr, "twinboot sim confirm: image 1 (net core) is not managed by this build yet\n");
         return TB_EXIT_FAIL;
     }
     struct sim s;
@@ -745,9 +770,15 @@ static void view_slot(struct sim *s, int image, int slot, struct slot_view *v)
         return;
     }
     v->flash = a.flash->name;
-    v->has_trailer = slot != 2 && tb_trailer_read(&a, s->lay.max_align, &v->tr) == TB_OK;
-    a.size -= a.flash->sector_size;
-    v->rc = tb_image_validate(&a, &s->cfg.keys, &v->info);
+    bool net_primary = im->strategy == TB_STRATEGY_HANDOVER && slot == 0;
+    /* the net slot has no trailer: its state is in the app core's journal */
+    v->has_trailer = slot != 2 && !net_primary && tb_trailer_read(&a, s->lay.max_align, &v->tr) == TB_OK;
+    if (!net_primary) {
+        a.size -= a.flash->sector_size;
+    }
+    /* the net core checks its own image by hash: the app core checked the signature */
+    struct tb_keyring none = {NULL, 0};
+    v->rc = tb_image_validate(&a, net_primary ? &none : &s->cfg.keys, &v->info);
 }
 
 static int cmd_status(int argc, char **argv)
@@ -775,14 +806,12 @@ static int cmd_status(int argc, char **argv)
     if (sim_open(&s, dir) != 0) {
         return TB_EXIT_FAIL;
     }
-    struct slot_view views[6];
+    struct slot_view views[8];
     size_t nv = 0;
     static const char *slot_names[3] = {"primary", "secondary", "backup"};
     for (int i = 0; i < s.lay.image_count; i++) {
         for (int k = 0; k < 3; k++) {
-            /* image 1's primary is the net core's flash: only the net core sees it */
-            if ((i == 1 && k == 0) || (k == 2 && s.lay.img[i].backup.size == 0) ||
-                (k == 2 && s.lay.img[i].strategy != TB_STRATEGY_SWAP)) {
+            if (k == 2 && s.lay.img[i].backup.size == 0) {
                 continue;
             }
             view_slot(&s, i, k, &views[nv++]);
