@@ -7,6 +7,9 @@ B="$BUILD/bin/bench_validate"
 
 echo "== boot engine: flash cost of upgrade / confirm / revert =="
 "$BUILD/bin/bench_boot" keys/root-ecdsa-p256.pem
+echo "== network core: update with backup, revert, and NCS's plain hand-over =="
+"$BUILD/bin/bench_net" keys/root-ecdsa-p256.pem
+echo
 
 W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
 
