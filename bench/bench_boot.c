@@ -6,8 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "imgbuild.h"
-#include "keyfile.h"
+#include "bench_util.h"
 #include "twinboot/boot.h"
 #include "twinboot/error.h"
 #include "twinboot/sim.h"
@@ -77,55 +76,6 @@ static void print_row(const char *what, const struct figures *f)
            f->bytes_qspi, f->max_int, f->max_qspi, f->busy_s, f->elapsed_s);
 }
 
-static int write_slot(struct tb_simdev *d, const struct tb_device *dev, const struct tb_region *r,
-                      const struct tb_signed *s)
-{
-    struct tb_area a;
-    size_t padded = (s->len + 3) & ~(size_t)3;
-    uint8_t *buf = malloc(padded);
-    if (buf == NULL || tb_region_area(dev, r, &a) != TB_OK) {
-        free(buf);
-        return -1;
-    }
-    memset(buf, 0xff, padded);
-    memcpy(buf, s->data, s->len);
-    int rc = tb_area_erase(&a, 0, a.size);
-    if (rc == TB_OK) {
-        rc = tb_area_program(&a, 0, buf, (uint32_t)padded);
-    }
-    free(buf);
-    (void)d;
-    return rc;
-}
-
-static int make(struct tbk_key *k, uint8_t major, size_t total, struct tb_signed *s)
-{
-    char err[256];
-    struct tb_sign_opts o;
-    tb_sign_opts_default(&o);
-    o.header_size = 0x200;
-    o.slot_size = 0xe0000;
-    o.align = 4;
-    o.version = (struct tb_image_version){major, 0, 0, 0};
-    /* header + payload + TLVs = total, as MCUboot's measured images */
-    size_t len = total - 4 - 36 - 36 - 4 - 72;
-    uint8_t *in = calloc(1, len);
-    if (in == NULL) {
-        return -1;
-    }
-    uint32_t x = 0x12345u + major;
-    for (size_t i = 0x200; i < len; i++) {
-        x ^= x << 13, x ^= x >> 17, x ^= x << 5;
-        in[i] = (uint8_t)x;
-    }
-    int rc = tb_sign_image(&o, k, in, len, s, err, sizeof(err));
-    free(in);
-    if (rc != 0) {
-        fprintf(stderr, "bench_boot: %s\n", err);
-    }
-    return rc;
-}
-
 int main(int argc, char **argv)
 {
     const char *keyp = argc > 1 ? argv[1] : "keys/root-ecdsa-p256.pem";
@@ -147,7 +97,8 @@ int main(int argc, char **argv)
         struct tb_simdev d;
         struct tb_device dev = {.nflash = TB_SIM_NFLASH};
         struct tb_signed v1, v2;
-        if (tb_simdev_init(&d) != TB_OK || make(k, 1, kib * 1024u, &v1) != 0 || make(k, 2, kib * 1024u, &v2) != 0) {
+        if (tb_simdev_init(&d) != TB_OK || bench_make_image(k, 1, 0xe0000, kib * 1024u, &v1) != 0 ||
+            bench_make_image(k, 2, 0xe0000, kib * 1024u, &v2) != 0) {
             return 1;
         }
         for (int i = 0; i < TB_SIM_NFLASH; i++) {
@@ -157,8 +108,8 @@ int main(int argc, char **argv)
         struct tb_boot_config cfg = {.layout = &lay, .dev = &dev, .keys = {&key, 1}};
         struct tb_boot_record rec;
         struct figures up, conf, rev;
-        if (write_slot(&d, &dev, &lay.img[0].primary, &v1) != 0 || tb_boot_go(&cfg, &rec) != TB_OK ||
-            write_slot(&d, &dev, &lay.img[0].secondary, &v2) != 0 || tb_boot_request(&cfg, 0, false) != TB_OK) {
+        if (bench_put(&dev, &lay.img[0].primary, &v1) != 0 || tb_boot_go(&cfg, &rec) != TB_OK ||
+            bench_put(&dev, &lay.img[0].secondary, &v2) != 0 || tb_boot_request(&cfg, 0, false) != TB_OK) {
             return 1;
         }
         tb_simdev_reset_counters(&d);

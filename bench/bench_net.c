@@ -6,8 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "imgbuild.h"
-#include "keyfile.h"
+#include "bench_util.h"
 #include "twinboot/boot.h"
 #include "twinboot/error.h"
 #include "twinboot/sim.h"
@@ -38,46 +37,6 @@ static void row(const char *what, const struct fig *f, const struct fig *ref)
     printf("\n");
 }
 
-static int put(struct tb_simdev *d, const struct tb_device *dev, const struct tb_region *r, const struct tb_signed *s)
-{
-    struct tb_area a;
-    size_t padded = (s->len + 3) & ~(size_t)3;
-    uint8_t *buf = malloc(padded);
-    int rc = buf == NULL ? TB_E_NOSPACE : tb_region_area(dev, r, &a);
-    if (rc == TB_OK) {
-        memset(buf, 0xff, padded);
-        memcpy(buf, s->data, s->len);
-        rc = tb_area_erase(&a, 0, a.size);
-    }
-    if (rc == TB_OK) {
-        rc = tb_area_program(&a, 0, buf, (uint32_t)padded);
-    }
-    free(buf);
-    (void)d;
-    return rc;
-}
-
-static int make(struct tbk_key *k, uint8_t major, struct tb_signed *s)
-{
-    char err[256];
-    struct tb_sign_opts o;
-    tb_sign_opts_default(&o);
-    o.header_size = 0x200;
-    o.slot_size = 0x40000;
-    o.align = 4;
-    o.version = (struct tb_image_version){major, 0, 0, 0};
-    size_t len = 200 * 1024 - 152;
-    uint8_t *in = calloc(1, len);
-    uint32_t x = 0xabcdu + major;
-    for (size_t i = 0x200; in != NULL && i < len; i++) {
-        x ^= x << 13, x ^= x >> 17, x ^= x << 5;
-        in[i] = (uint8_t)x;
-    }
-    int rc = in == NULL ? -1 : tb_sign_image(&o, k, in, len, s, err, sizeof(err));
-    free(in);
-    return rc;
-}
-
 int main(int argc, char **argv)
 {
     const char *keyp = argc > 1 ? argv[1] : "keys/root-ecdsa-p256.pem";
@@ -96,7 +55,8 @@ int main(int argc, char **argv)
     struct tb_layout lay = tb_layout_nrf5340_dk;
     struct tb_signed n1, n2, app;
     struct tb_area net_app;
-    if (tb_simdev_init(&d) != TB_OK || make(k, 1, &n1) != 0 || make(k, 2, &n2) != 0 || make(k, 9, &app) != 0) {
+    if (tb_simdev_init(&d) != TB_OK || bench_make_image(k, 1, 0x40000, 200 * 1024, &n1) != 0 ||
+        bench_make_image(k, 2, 0x40000, 200 * 1024, &n2) != 0 || bench_make_image(k, 9, 0xe0000, 64 * 1024, &app) != 0) {
         return 1;
     }
     for (int i = 0; i < TB_SIM_NFLASH; i++) {
@@ -111,7 +71,7 @@ int main(int argc, char **argv)
     struct fig plain, up, rev, idle;
 
     /* the app image is only there so the app core has something to boot */
-    if (put(&d, &dev, &lay.img[0].primary, &app) != TB_OK || put(&d, &dev, &lay.img[1].secondary, &n1) != TB_OK ||
+    if (bench_put(&dev, &lay.img[0].primary, &app) != TB_OK || bench_put(&dev, &lay.img[1].secondary, &n1) != TB_OK ||
         tb_boot_request(&cfg, 1, true) != TB_OK) {
         return 1;
     }
@@ -128,7 +88,7 @@ int main(int argc, char **argv)
     }
     measure(&d, &idle);
     /* twinboot: a test update with a backup of the installed image */
-    if (put(&d, &dev, &lay.img[1].secondary, &n2) != TB_OK || tb_boot_request(&cfg, 1, false) != TB_OK) {
+    if (bench_put(&dev, &lay.img[1].secondary, &n2) != TB_OK || tb_boot_request(&cfg, 1, false) != TB_OK) {
         return 1;
     }
     tb_simdev_reset_counters(&d);

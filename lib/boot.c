@@ -289,7 +289,7 @@ static void record_resumed(const struct tb_journal *j, struct tb_boot_image_reco
     default: break;
     }
     rec->set = (j->s.flags & TB_JF_SET) != 0;
-    tb_unpack_version(j->s.to_ver, &rec->to);
+    tb_image_version_decode(j->s.to_ver, &rec->to);
     memcpy(rec->to_hash, j->s.to_hash, 32);
 }
 

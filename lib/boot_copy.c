@@ -69,25 +69,6 @@ int tb_clear_request(struct tb_boot_ctx *c)
     return tb_area_erase(&c->sec, c->sec.size - c->sector, c->sector);
 }
 
-void tb_pack_version(uint8_t out[8], const struct tb_image_version *v)
-{
-    out[0] = v->major;
-    out[1] = v->minor;
-    out[2] = (uint8_t)v->revision;
-    out[3] = (uint8_t)(v->revision >> 8);
-    for (int i = 0; i < 4; i++) {
-        out[4 + i] = (uint8_t)(v->build >> (8 * i));
-    }
-}
-
-void tb_unpack_version(const uint8_t p[8], struct tb_image_version *v)
-{
-    v->major = p[0];
-    v->minor = p[1];
-    v->revision = (uint16_t)(p[2] | (p[3] << 8));
-    v->build = (uint32_t)p[4] | ((uint32_t)p[5] << 8) | ((uint32_t)p[6] << 16) | ((uint32_t)p[7] << 24);
-}
-
 void tb_session_fill(struct tb_journal_session *s, uint8_t op, const struct tb_boot_ctx *c,
                      const struct tb_image_info *from, const struct tb_image_info *to)
 {
@@ -97,12 +78,12 @@ void tb_session_fill(struct tb_journal_session *s, uint8_t op, const struct tb_b
     if (from != NULL) {
         s->from_size = from->tlv_end;
         memcpy(s->from_hash, from->hash, TB_JOURNAL_HASH_LEN);
-        tb_pack_version(s->from_ver, &from->hdr.ver);
+        tb_image_version_encode(&from->hdr.ver, s->from_ver);
     }
     if (to != NULL) {
         s->to_size = to->tlv_end;
         memcpy(s->to_hash, to->hash, TB_JOURNAL_HASH_LEN);
-        tb_pack_version(s->to_ver, &to->hdr.ver);
+        tb_image_version_encode(&to->hdr.ver, s->to_ver);
     }
     uint32_t a = tb_sectors_for(c, s->from_size), b = tb_sectors_for(c, s->to_size);
     s->nsect = a > b ? a : b;

@@ -69,8 +69,6 @@ int tb_write_primary_trailer(struct tb_boot_ctx *c, bool image_ok);
 int tb_clear_request(struct tb_boot_ctx *c);
 void tb_session_fill(struct tb_journal_session *s, uint8_t op, const struct tb_boot_ctx *c,
                      const struct tb_image_info *from, const struct tb_image_info *to);
-void tb_pack_version(uint8_t out[8], const struct tb_image_version *v);
-void tb_unpack_version(const uint8_t in[8], struct tb_image_version *v);
 
 /* The handover strategy (lib/handover.c): image 1's state as the app core's
  * journal records it. */

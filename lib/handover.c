@@ -171,7 +171,7 @@ void tb_handover_state(const struct tb_boot_ctx *c, struct tb_net_state *st)
     }
     st->known = true;
     memcpy(st->hash, j->s.to_hash, 32);
-    tb_unpack_version(j->s.to_ver, &st->ver);
+    tb_image_version_decode(j->s.to_ver, &st->ver);
     bool install = j->s.op == TB_OP_HANDOVER;
     st->test = install && !(j->s.flags & TB_JF_PERMANENT);
     st->confirmed = !st->test || j->confirmed;
@@ -230,19 +230,19 @@ int tb_handover_install(struct tb_boot_ctx *c, struct tb_image_info *to, bool pe
          * last confirmed one, which is what a revert must bring back */
         s.from_size = bi.tlv_end;
         memcpy(s.from_hash, bi.hash, 32);
-        tb_pack_version(s.from_ver, &bi.hdr.ver);
+        tb_image_version_encode(&bi.hdr.ver, s.from_ver);
     } else if (info.status == TB_NC_ST_DONE && info.valid) {
         s.flags |= TB_JF_BACKUP;
         s.from_size = info.size;
         memcpy(s.from_hash, info.hash, 32);
-        tb_pack_version(s.from_ver, &info.ver);
+        tb_image_version_encode(&info.ver, s.from_ver);
         s.nsect = tb_sectors_for(c, info.size);
     } else {
         s.flags |= TB_JF_PERMANENT; /* nothing valid on the net core to come back to */
     }
     s.to_size = to->tlv_end;
     memcpy(s.to_hash, to->hash, 32);
-    tb_pack_version(s.to_ver, &to->hdr.ver);
+    tb_image_version_encode(&to->hdr.ver, s.to_ver);
     if (partner != NULL) {
         s.flags |= TB_JF_SET;
         memcpy(s.partner_hash, partner, 32);

@@ -5,6 +5,7 @@
  * purpose: every malformed input has its own error code, and every length
  * from the image is checked against the slot before it is used.
  */
+#include "le.h"
 #include "twinboot/image.h"
 
 #include <string.h>
@@ -18,53 +19,43 @@
 /* Largest signature we verify: RSA-2048 (256 B); DER ECDSA-P256 is <= 72 B. */
 #define TB_SIG_MAX 256U
 
-static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
-
-static uint32_t get32(const uint8_t *p)
+void tb_image_version_decode(const uint8_t raw[8], struct tb_image_version *v)
 {
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+    v->major = raw[0];
+    v->minor = raw[1];
+    v->revision = tb_get16(raw + 2);
+    v->build = tb_get32(raw + 4);
 }
 
-static void put16(uint8_t *p, uint16_t v)
+void tb_image_version_encode(const struct tb_image_version *v, uint8_t raw[8])
 {
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++) {
-        p[i] = (uint8_t)(v >> (8 * i));
-    }
+    raw[0] = v->major;
+    raw[1] = v->minor;
+    tb_put16(raw + 2, v->revision);
+    tb_put32(raw + 4, v->build);
 }
 
 void tb_image_header_decode(const uint8_t raw[TB_IMAGE_HEADER_SIZE], struct tb_image_header *h)
 {
-    h->magic = get32(raw + 0);
-    h->load_addr = get32(raw + 4);
-    h->hdr_size = get16(raw + 8);
-    h->protect_tlv_size = get16(raw + 10);
-    h->img_size = get32(raw + 12);
-    h->flags = get32(raw + 16);
-    h->ver.major = raw[20];
-    h->ver.minor = raw[21];
-    h->ver.revision = get16(raw + 22);
-    h->ver.build = get32(raw + 24);
+    h->magic = tb_get32(raw + 0);
+    h->load_addr = tb_get32(raw + 4);
+    h->hdr_size = tb_get16(raw + 8);
+    h->protect_tlv_size = tb_get16(raw + 10);
+    h->img_size = tb_get32(raw + 12);
+    h->flags = tb_get32(raw + 16);
+    tb_image_version_decode(raw + 20, &h->ver);
 }
 
 void tb_image_header_encode(const struct tb_image_header *h, uint8_t raw[TB_IMAGE_HEADER_SIZE])
 {
     memset(raw, 0, TB_IMAGE_HEADER_SIZE);
-    put32(raw + 0, h->magic);
-    put32(raw + 4, h->load_addr);
-    put16(raw + 8, h->hdr_size);
-    put16(raw + 10, h->protect_tlv_size);
-    put32(raw + 12, h->img_size);
-    put32(raw + 16, h->flags);
-    raw[20] = h->ver.major;
-    raw[21] = h->ver.minor;
-    put16(raw + 22, h->ver.revision);
-    put32(raw + 24, h->ver.build);
+    tb_put32(raw + 0, h->magic);
+    tb_put32(raw + 4, h->load_addr);
+    tb_put16(raw + 8, h->hdr_size);
+    tb_put16(raw + 10, h->protect_tlv_size);
+    tb_put32(raw + 12, h->img_size);
+    tb_put32(raw + 16, h->flags);
+    tb_image_version_encode(&h->ver, raw + 20);
 }
 
 int tb_image_read_header(const struct tb_area *slot, struct tb_image_header *h)
@@ -116,10 +107,10 @@ int tb_tlv_iter_begin(struct tb_tlv_iter *it, const struct tb_area *slot,
         if (rc != TB_OK) {
             return rc;
         }
-        if (get16(info) != TB_TLV_PROT_INFO_MAGIC) {
+        if (tb_get16(info) != TB_TLV_PROT_INFO_MAGIC) {
             return TB_E_IMG_TLV_MAGIC;
         }
-        if (get16(info + 2) != h->protect_tlv_size) {
+        if (tb_get16(info + 2) != h->protect_tlv_size) {
             return TB_E_IMG_PROT_SIZE;
         }
     }
@@ -127,14 +118,14 @@ int tb_tlv_iter_begin(struct tb_tlv_iter *it, const struct tb_area *slot,
     if (rc != TB_OK) {
         return rc;
     }
-    if (get16(info) == TB_TLV_PROT_INFO_MAGIC) {
+    if (tb_get16(info) == TB_TLV_PROT_INFO_MAGIC) {
         /* a protected area the header does not account for */
         return TB_E_IMG_PROT_SIZE;
     }
-    if (get16(info) != TB_TLV_INFO_MAGIC) {
+    if (tb_get16(info) != TB_TLV_INFO_MAGIC) {
         return TB_E_IMG_TLV_MAGIC;
     }
-    uint16_t tot = get16(info + 2);
+    uint16_t tot = tb_get16(info + 2);
     if (tot < TB_TLV_INFO_SIZE) {
         return TB_E_IMG_TLV_LEN;
     }
@@ -176,11 +167,11 @@ int tb_tlv_iter_next(struct tb_tlv_iter *it, uint16_t *type, uint16_t *len, uint
     if (rc != TB_OK) {
         return rc;
     }
-    uint16_t l = get16(th + 2);
+    uint16_t l = tb_get16(th + 2);
     if ((uint64_t)it->off + sizeof(th) + l > section_end) {
         return TB_E_IMG_TLV_LEN;
     }
-    *type = get16(th);
+    *type = tb_get16(th);
     *len = l;
     *val_off = it->off + (uint32_t)sizeof(th);
     if (is_protected != NULL) {
@@ -271,14 +262,6 @@ static int find_key(const struct tb_keyring *keys, const uint8_t h[32], int *ind
     return TB_OK;
 }
 
-static void decode_version(const uint8_t *p, struct tb_image_version *v)
-{
-    v->major = p[0];
-    v->minor = p[1];
-    v->revision = get16(p + 2);
-    v->build = get32(p + 4);
-}
-
 /* Pass 1: structure of every TLV, the hash TLV, security counter, dependencies. */
 static int scan_tlvs(const struct tb_area *slot, struct tb_image_info *info, uint32_t *hash_off)
 {
@@ -317,14 +300,14 @@ static int scan_tlvs(const struct tb_area *slot, struct tb_image_info *info, uin
             }
             if (type == TB_TLV_SEC_CNT) {
                 info->has_sec_cnt = true;
-                info->sec_cnt = get32(v);
+                info->sec_cnt = tb_get32(v);
             } else {
                 if (info->dep_count >= TB_IMAGE_MAX_DEPS) {
                     return TB_E_IMG_TOO_MANY_DEPS;
                 }
                 struct tb_image_dep *d = &info->deps[info->dep_count++];
                 d->image_id = v[0];
-                decode_version(v + 4, &d->min_version);
+                tb_image_version_decode(v + 4, &d->min_version);
             }
         } else if (type == TB_TLV_KEYHASH && len != 32) {
             return TB_E_IMG_TLV_LEN;

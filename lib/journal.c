@@ -1,4 +1,5 @@
 /* The progress journal (see include/twinboot/journal.h for the design). */
+#include "le.h"
 #include "twinboot/journal.h"
 
 #include <string.h>
@@ -11,33 +12,21 @@
 #define HDR_MAGIC 0x314a4254U /* "TBJ1" */
 #define CHECK_LEN 16U    /* truncated SHA-256 over the encoded header */
 
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++) {
-        p[i] = (uint8_t)(v >> (8 * i));
-    }
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-
 /* Fixed little-endian encoding: the journal must read the same whatever
  * compiler built the bootloader that wrote it. */
 static uint32_t encode(const struct tb_journal_session *s, uint8_t out[HDR_SIZE])
 {
     uint8_t *p = out;
     memset(out, 0xff, HDR_SIZE);
-    put32(p, HDR_MAGIC);
-    put32(p + 4, s->seq);
+    tb_put32(p, HDR_MAGIC);
+    tb_put32(p + 4, s->seq);
     p[8] = s->op;
     p[9] = s->image;
     p[10] = s->flags;
     p[11] = s->reserved;
-    put32(p + 12, s->nsect);
-    put32(p + 16, s->from_size);
-    put32(p + 20, s->to_size);
+    tb_put32(p + 12, s->nsect);
+    tb_put32(p + 16, s->from_size);
+    tb_put32(p + 20, s->to_size);
     memcpy(p + 24, s->from_hash, 32);
     memcpy(p + 56, s->to_hash, 32);
     memcpy(p + 88, s->from_ver, 8);
@@ -48,14 +37,14 @@ static uint32_t encode(const struct tb_journal_session *s, uint8_t out[HDR_SIZE]
 
 static void decode(const uint8_t *p, struct tb_journal_session *s)
 {
-    s->seq = get32(p + 4);
+    s->seq = tb_get32(p + 4);
     s->op = p[8];
     s->image = p[9];
     s->flags = p[10];
     s->reserved = p[11];
-    s->nsect = get32(p + 12);
-    s->from_size = get32(p + 16);
-    s->to_size = get32(p + 20);
+    s->nsect = tb_get32(p + 12);
+    s->from_size = tb_get32(p + 16);
+    s->to_size = tb_get32(p + 20);
     memcpy(s->from_hash, p + 24, 32);
     memcpy(s->to_hash, p + 56, 32);
     memcpy(s->from_ver, p + 88, 8);
@@ -93,7 +82,7 @@ static int read_header(const struct tb_journal *j, int sec, struct tb_journal_se
     if (rc != TB_OK) {
         return rc;
     }
-    if (get32(raw) != HDR_MAGIC) {
+    if (tb_get32(raw) != HDR_MAGIC) {
         return 0;
     }
     rc = check_value(raw, HDR_BODY, chk);
@@ -123,7 +112,7 @@ static int scan_entries(struct tb_journal *j)
             return rc;
         }
         for (uint32_t i = 0; i + 4 <= n; i += 4) {
-            uint32_t w = get32(buf + i);
+            uint32_t w = tb_get32(buf + i);
             if (w == 0xffffffffU) {
                 continue;
             }
@@ -221,7 +210,7 @@ int tb_journal_mark(struct tb_journal *j, uint16_t step)
     if (j->next_off + 4 > sector_size(j)) {
         return TB_E_NOSPACE;
     }
-    put32(w, (uint32_t)step | ((uint32_t)(uint16_t)~step << 16));
+    tb_put32(w, (uint32_t)step | ((uint32_t)(uint16_t)~step << 16));
     /* the write block of the status flash may exceed 4 bytes: pad with erased */
     uint8_t buf[32];
     uint32_t ws = j->area.flash->write_size;

@@ -2,6 +2,7 @@
  * a request half written only by the app core and a response half written
  * only by the net core, each with its own CRC-32, so neither side ever
  * writes bytes the other is checking. */
+#include "le.h"
 #include "twinboot/netcore.h"
 
 #include <string.h>
@@ -46,27 +47,12 @@ uint32_t tb_nc_window_size(const struct tb_shmem *m)
     return m->size > TB_NC_WINDOW_OFF ? m->size - TB_NC_WINDOW_OFF : 0;
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    put16(p, (uint16_t)v);
-    put16(p + 2, (uint16_t)(v >> 16));
-}
-
-static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
-static uint32_t get32(const uint8_t *p) { return (uint32_t)get16(p) | ((uint32_t)get16(p + 2) << 16); }
-
 static int seal(const struct tb_shmem *m, uint32_t off, uint8_t *blk)
 {
     if (m == NULL || m->base == NULL || m->size < TB_NC_WINDOW_OFF) {
         return TB_E_INVAL;
     }
-    put32(blk + 60, tb_crc32(0, blk, 60));
+    tb_put32(blk + 60, tb_crc32(0, blk, 60));
     tb_shm_write(m, off, blk, 64);
     return TB_OK;
 }
@@ -77,7 +63,7 @@ static int unseal(const struct tb_shmem *m, uint32_t off, uint32_t magic, uint8_
         return TB_E_INVAL;
     }
     tb_shm_read(m, off, blk, 64);
-    if (get32(blk) != magic || get16(blk + 4) != TB_NC_VERSION || get32(blk + 60) != tb_crc32(0, blk, 60)) {
+    if (tb_get32(blk) != magic || tb_get16(blk + 4) != TB_NC_VERSION || tb_get32(blk + 60) != tb_crc32(0, blk, 60)) {
         return TB_E_INVAL;
     }
     return TB_OK;
@@ -86,12 +72,12 @@ static int unseal(const struct tb_shmem *m, uint32_t off, uint32_t magic, uint8_
 int tb_nc_write_request(const struct tb_shmem *m, const struct tb_nc_request *r)
 {
     uint8_t b[64] = {0};
-    put32(b, TB_NC_REQ_MAGIC);
-    put16(b + 4, TB_NC_VERSION);
+    tb_put32(b, TB_NC_REQ_MAGIC);
+    tb_put16(b + 4, TB_NC_VERSION);
     b[6] = r->cmd;
-    put32(b + 8, r->seq);
-    put32(b + 12, r->len);
-    put32(b + 16, r->offset);
+    tb_put32(b + 8, r->seq);
+    tb_put32(b + 12, r->len);
+    tb_put32(b + 16, r->offset);
     memcpy(b + 20, r->hash, 32);
     return seal(m, TB_NC_REQ_OFF, b);
 }
@@ -104,9 +90,9 @@ int tb_nc_read_request(const struct tb_shmem *m, struct tb_nc_request *r)
         return rc;
     }
     r->cmd = b[6];
-    r->seq = get32(b + 8);
-    r->len = get32(b + 12);
-    r->offset = get32(b + 16);
+    r->seq = tb_get32(b + 8);
+    r->len = tb_get32(b + 12);
+    r->offset = tb_get32(b + 16);
     memcpy(r->hash, b + 20, 32);
     return TB_OK;
 }
@@ -114,17 +100,14 @@ int tb_nc_read_request(const struct tb_shmem *m, struct tb_nc_request *r)
 int tb_nc_write_response(const struct tb_shmem *m, const struct tb_nc_response *r)
 {
     uint8_t b[64] = {0};
-    put32(b, TB_NC_RSP_MAGIC);
-    put16(b + 4, TB_NC_VERSION);
+    tb_put32(b, TB_NC_RSP_MAGIC);
+    tb_put16(b + 4, TB_NC_VERSION);
     b[6] = r->status;
     b[7] = r->valid;
-    put32(b + 8, r->seq);
-    put32(b + 12, (uint32_t)r->reason);
-    put32(b + 16, r->size);
-    b[20] = r->ver.major;
-    b[21] = r->ver.minor;
-    put16(b + 22, r->ver.revision);
-    put32(b + 24, r->ver.build);
+    tb_put32(b + 8, r->seq);
+    tb_put32(b + 12, (uint32_t)r->reason);
+    tb_put32(b + 16, r->size);
+    tb_image_version_encode(&r->ver, b + 20);
     memcpy(b + 28, r->hash, 32);
     return seal(m, TB_NC_RSP_OFF, b);
 }
@@ -138,13 +121,10 @@ int tb_nc_read_response(const struct tb_shmem *m, struct tb_nc_response *r)
     }
     r->status = b[6];
     r->valid = b[7];
-    r->seq = get32(b + 8);
-    r->reason = (int32_t)get32(b + 12);
-    r->size = get32(b + 16);
-    r->ver.major = b[20];
-    r->ver.minor = b[21];
-    r->ver.revision = get16(b + 22);
-    r->ver.build = get32(b + 24);
+    r->seq = tb_get32(b + 8);
+    r->reason = (int32_t)tb_get32(b + 12);
+    r->size = tb_get32(b + 16);
+    tb_image_version_decode(b + 20, &r->ver);
     memcpy(r->hash, b + 28, 32);
     return TB_OK;
 }

@@ -106,38 +106,44 @@ void world_restore(struct world *w, uint64_t seed)
     world_power_cycle(w, seed);
 }
 
-struct tb_signed make_signed(uint8_t major, size_t kib, uint32_t slot, uint32_t seed, const struct tb_image_dep *deps,
-                             size_t ndeps)
+struct tb_signed make_signed_opts(struct tb_sign_opts *o, size_t kib, uint32_t seed, const char *keyfile)
 {
-    char err[256];
-    struct tb_sign_opts o;
+    char err[256], path[1024];
     struct tb_signed s;
-    tb_sign_opts_default(&o);
-    o.header_size = 0x200;
-    o.slot_size = slot;
-    o.max_sectors = 1;
-    o.align = 4;
-    o.version = (struct tb_image_version){major, 0, 0, 0};
-    for (size_t i = 0; i < ndeps && i < TB_IMAGE_MAX_DEPS; i++) {
-        o.deps[i] = deps[i];
-    }
-    o.ndeps = ndeps;
+    o->header_size = o->header_size ? o->header_size : 0x200;
+    o->max_sectors = o->max_sectors ? o->max_sectors : 1;
+    o->align = o->align > 1 ? o->align : 4;
     size_t len = kib * 1024;
     uint8_t *in = calloc(1, len);
     assert_non_null(in);
-    uint32_t x = 0x9e3779b9u * major + seed * 0x85ebca6bu + 1;
-    for (size_t i = 0x200; i < len; i++) {
+    uint32_t x = 0x9e3779b9u * o->version.major + seed * 0x85ebca6bu + 1;
+    for (size_t i = o->header_size; i < len; i++) {
         x ^= x << 13, x ^= x >> 17, x ^= x << 5;
         in[i] = (uint8_t)x;
     }
-    struct tbk_key *k = tbk_load(V "key-ed25519.pem", err, sizeof(err));
+    snprintf(path, sizeof(path), "%s%s", V, keyfile != NULL ? keyfile : "key-ed25519.pem");
+    struct tbk_key *k = tbk_load(path, err, sizeof(err));
     assert_non_null(k);
-    if (tb_sign_image(&o, k, in, len, &s, err, sizeof(err)) != 0) {
+    if (tb_sign_image(o, k, in, len, &s, err, sizeof(err)) != 0) {
         fail_msg("sign: %s", err);
     }
     tbk_free(k);
     free(in);
     return s;
+}
+
+struct tb_signed make_signed(uint8_t major, size_t kib, uint32_t slot, uint32_t seed, const struct tb_image_dep *deps,
+                             size_t ndeps)
+{
+    struct tb_sign_opts o;
+    tb_sign_opts_default(&o);
+    o.slot_size = slot;
+    o.version = (struct tb_image_version){major, 0, 0, 0};
+    for (size_t i = 0; i < ndeps && i < TB_IMAGE_MAX_DEPS; i++) {
+        o.deps[i] = deps[i];
+    }
+    o.ndeps = ndeps;
+    return make_signed_opts(&o, kib, seed, NULL);
 }
 
 void put_region(struct world *w, const struct tb_region *r, const struct tb_signed *s)

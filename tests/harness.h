@@ -38,6 +38,10 @@ void world_power_cycle(struct world *w, uint64_t seed);
  * seed makes the payload distinct; deps optional. */
 struct tb_signed make_signed(uint8_t major, size_t kib, uint32_t slot_size, uint32_t seed,
                              const struct tb_image_dep *deps, size_t ndeps);
+/* The same from sign options (header size, slot size, max_sectors and align
+ * are filled in when 0), signed with keyfile (a vector file name; NULL: the
+ * Ed25519 vector key). */
+struct tb_signed make_signed_opts(struct tb_sign_opts *o, size_t kib, uint32_t seed, const char *keyfile);
 /* Write an image into a region, as a debugger or an upload would. */
 void put_region(struct world *w, const struct tb_region *r, const struct tb_signed *s);
 /* The SHA256 TLV of a signed image. */

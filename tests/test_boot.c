@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "imgbuild.h"
+#include "harness.h"
 #include "keyfile.h"
 #include "twinboot/boot.h"
 #include "twinboot/error.h"
@@ -77,133 +77,20 @@ static void test_decision_table(void **state)
 
 /* ---- a small device ----------------------------------------------------- */
 
-struct world {
-    struct tb_simdev d;
-    struct tb_device dev;
-    struct tb_layout lay;
-    struct tb_boot_config cfg;
-    struct tb_key key;
-    uint8_t *der;
-    /* snapshot */
-    uint8_t *mem[TB_SIM_NFLASH], *written[TB_SIM_NFLASH];
-};
-
 static uint64_t g_cut;
 static uint32_t g_slot = 0xa000; /* small: 10 sectors */
 static uint32_t g_img_kib = 30;  /* about 8 sectors */
 static bool g_big;
 
-static void world_layout(struct world *w, uint8_t strategy)
-{
-    memset(&w->lay, 0, sizeof(w->lay));
-    w->lay.image_count = 1;
-    w->lay.max_align = 8;
-    struct tb_image_layout *im = &w->lay.img[0];
-    im->strategy = strategy;
-    im->primary = (struct tb_region){TB_SIM_APP, 0x10000, g_slot};
-    im->secondary = (struct tb_region){TB_SIM_QSPI, 0x0, g_slot};
-    im->backup = (struct tb_region){TB_SIM_QSPI, 0x100000, g_slot};
-    im->status = (struct tb_region){TB_SIM_QSPI, 0x240000, 0x2000};
-}
-
-static void world_init(struct world *w, uint8_t strategy)
-{
-    char err[256];
-    size_t len;
-    memset(w, 0, sizeof(*w));
-    assert_int_equal(tb_simdev_init(&w->d), TB_OK);
-    w->dev.nflash = TB_SIM_NFLASH;
-    for (int i = 0; i < TB_SIM_NFLASH; i++) {
-        w->dev.flashes[i] = &w->d.fl[i].flash;
-    }
-    world_layout(w, strategy);
-    struct tbk_key *k = tbk_load(V "key-ed25519.pem", err, sizeof(err));
-    assert_non_null(k);
-    assert_int_equal(tbk_pub_der(k, &w->der, &len), 0);
-    w->key = (struct tb_key){TB_KEY_ED25519, w->der, (uint16_t)len};
-    tbk_free(k);
-    w->cfg = (struct tb_boot_config){.layout = &w->lay, .dev = &w->dev, .keys = {&w->key, 1}};
-}
-
-static void world_free(struct world *w)
-{
-    for (int i = 0; i < TB_SIM_NFLASH; i++) {
-        free(w->mem[i]);
-        free(w->written[i]);
-    }
-    free(w->der);
-    tb_simdev_free(&w->d);
-}
-
-static void snapshot(struct world *w)
-{
-    for (int i = 0; i < TB_SIM_NFLASH; i++) {
-        struct tb_simflash *f = &w->d.fl[i];
-        size_t wn = f->flash.size / f->flash.write_size;
-        free(w->mem[i]);
-        free(w->written[i]);
-        w->mem[i] = malloc(f->flash.size);
-        w->written[i] = malloc(wn);
-        assert_non_null(w->mem[i]);
-        assert_non_null(w->written[i]);
-        memcpy(w->mem[i], f->mem, f->flash.size);
-        memcpy(w->written[i], f->written, wn);
-    }
-}
-
-static void restore(struct world *w)
-{
-    for (int i = 0; i < TB_SIM_NFLASH; i++) {
-        struct tb_simflash *f = &w->d.fl[i];
-        memcpy(f->mem, w->mem[i], f->flash.size);
-        memcpy(f->written, w->written[i], f->flash.size / f->flash.write_size);
-    }
-    tb_simdev_power_on(&w->d);
-}
-
-/* A signed image of about kib KiB, distinct per version. */
-static struct tb_signed make_image(uint8_t major, size_t kib)
-{
-    char err[256];
-    struct tb_sign_opts o;
-    struct tb_signed s;
-    tb_sign_opts_default(&o);
-    o.header_size = 0x200;
-    o.slot_size = g_slot;
-    o.max_sectors = 1;
-    o.align = 4;
-    o.version = (struct tb_image_version){major, 0, 0, 0};
-    size_t len = kib * 1024;
-    uint8_t *in = calloc(1, len);
-    assert_non_null(in);
-    uint32_t x = 0x9e3779b9u * major + 1;
-    for (size_t i = 0x200; i < len; i++) {
-        x ^= x << 13, x ^= x >> 17, x ^= x << 5;
-        in[i] = (uint8_t)x;
-    }
-    struct tbk_key *k = tbk_load(V "key-ed25519.pem", err, sizeof(err));
-    assert_non_null(k);
-    if (tb_sign_image(&o, k, in, len, &s, err, sizeof(err)) != 0) {
-        fail_msg("sign: %s", err);
-    }
-    tbk_free(k);
-    free(in);
-    return s;
-}
+static struct tb_signed make_image(uint8_t major, size_t kib) { return make_signed(major, kib, g_slot, 0, NULL, 0); }
 
 static void put_image(struct world *w, bool secondary, const struct tb_signed *s)
 {
-    const struct tb_region *r = secondary ? &w->lay.img[0].secondary : &w->lay.img[0].primary;
-    struct tb_area a;
-    assert_int_equal(tb_region_area(&w->dev, r, &a), TB_OK);
-    size_t padded = (s->len + 3) & ~(size_t)3;
-    uint8_t *buf = malloc(padded);
-    memset(buf, 0xff, padded);
-    memcpy(buf, s->data, s->len);
-    assert_int_equal(tb_area_erase(&a, 0, a.size), TB_OK);
-    assert_int_equal(tb_area_program(&a, 0, buf, (uint32_t)padded), TB_OK);
-    free(buf);
+    put_region(w, secondary ? &w->lay.img[0].secondary : &w->lay.img[0].primary, s);
 }
+
+static void snapshot(struct world *w) { world_snapshot(w); }
+static void restore(struct world *w) { world_restore(w, 0); }
 
 static int boot(struct world *w, struct tb_boot_record *rec) { return tb_boot_go(&w->cfg, rec); }
 
@@ -235,7 +122,7 @@ static void test_upgrade_revert_confirm(void **state)
     (void)state;
     struct world w;
     struct tb_boot_record rec;
-    world_init(&w, TB_STRATEGY_SWAP);
+    world_init(&w, TB_STRATEGY_SWAP, g_slot, false);
     struct tb_signed v1 = make_image(1, g_img_kib), v2 = make_image(2, g_img_kib);
 
     /* a blank device has nothing to boot: a defined end state */
@@ -294,7 +181,7 @@ static void test_retest_keeps_confirmed(void **state)
     (void)state;
     struct world w;
     struct tb_boot_record rec;
-    world_init(&w, TB_STRATEGY_SWAP);
+    world_init(&w, TB_STRATEGY_SWAP, g_slot, false);
     struct tb_signed v1 = make_image(1, g_img_kib), v2 = make_image(2, g_img_kib), v3 = make_image(3, 20);
     put_image(&w, false, &v1);
     put_image(&w, true, &v2);
@@ -320,7 +207,7 @@ static void test_max_test_boots(void **state)
     (void)state;
     struct world w;
     struct tb_boot_record rec;
-    world_init(&w, TB_STRATEGY_SWAP);
+    world_init(&w, TB_STRATEGY_SWAP, g_slot, false);
     w.cfg.max_test_boots = 3;
     struct tb_signed v1 = make_image(1, g_img_kib), v2 = make_image(2, g_img_kib);
     put_image(&w, false, &v1);
@@ -346,7 +233,7 @@ static void test_overwrite_strategy(void **state)
     (void)state;
     struct world w;
     struct tb_boot_record rec;
-    world_init(&w, TB_STRATEGY_OVERWRITE);
+    world_init(&w, TB_STRATEGY_OVERWRITE, g_slot, false);
     w.lay.img[0].backup.size = 0;
     struct tb_signed v1 = make_image(1, g_img_kib), v2 = make_image(2, g_img_kib / 2);
     put_image(&w, false, &v1);
@@ -385,7 +272,7 @@ static void test_refusals(void **state)
 {
     (void)state;
     struct world w;
-    world_init(&w, TB_STRATEGY_SWAP);
+    world_init(&w, TB_STRATEGY_SWAP, g_slot, false);
     struct tb_signed v1 = make_image(1, g_img_kib), v2 = make_image(2, g_img_kib);
 
     struct tb_signed bad = make_image(2, g_img_kib);
@@ -404,24 +291,13 @@ static void test_refusals(void **state)
     tb_signed_free(&bad);
 
     /* signed by another key */
-    {
-        struct tb_blob;
-        struct tb_signed other;
-        char err[256];
-        struct tb_sign_opts o;
-        tb_sign_opts_default(&o);
-        o.header_size = 0x200;
-        o.slot_size = g_slot;
-        o.max_sectors = 1;
-        o.version = (struct tb_image_version){2, 0, 0, 0};
-        uint8_t in[4096] = {0};
-        struct tbk_key *k = tbk_load(V "key-ecdsa-p256-other.pem", err, sizeof(err));
-        assert_non_null(k);
-        assert_int_equal(tb_sign_image(&o, k, in, sizeof(in), &other, err, sizeof(err)), 0);
-        tbk_free(k);
-        refuse_case(&w, &v1, &other, TB_E_IMG_UNKNOWN_KEY);
-        tb_signed_free(&other);
-    }
+    struct tb_sign_opts o;
+    tb_sign_opts_default(&o);
+    o.slot_size = g_slot;
+    o.version = (struct tb_image_version){2, 0, 0, 0};
+    bad = make_signed_opts(&o, 4, 0, "key-ecdsa-p256-other.pem");
+    refuse_case(&w, &v1, &bad, TB_E_IMG_UNKNOWN_KEY);
+    tb_signed_free(&bad);
 
     /* downgrade prevention: older refused, equal allowed */
     w.cfg.downgrade_prevention = true;
@@ -438,24 +314,14 @@ static void test_refusals(void **state)
     }
     /* ... judged by the security counter: lower refused, even with a newer version */
     {
-        char err[256];
-        struct tb_sign_opts o;
-        struct tb_signed hi, lo;
-        uint8_t in[4096] = {0};
-        struct tbk_key *k = tbk_load(V "key-ed25519.pem", err, sizeof(err));
-        tb_sign_opts_default(&o);
-        o.header_size = 0x200;
-        o.slot_size = g_slot;
-        o.max_sectors = 1;
         o.has_sec_cnt = true;
         o.version = (struct tb_image_version){1, 0, 0, 0};
         o.sec_cnt = 5;
-        assert_int_equal(tb_sign_image(&o, k, in, sizeof(in), &hi, err, sizeof(err)), 0);
+        struct tb_signed hi = make_signed_opts(&o, 4, 0, NULL);
         o.version = (struct tb_image_version){9, 0, 0, 0};
         o.sec_cnt = 4;
-        in[0x300] = 1; /* past the header room */
-        assert_int_equal(tb_sign_image(&o, k, in, sizeof(in), &lo, err, sizeof(err)), 0);
-        tbk_free(k);
+        struct tb_signed lo = make_signed_opts(&o, 4, 1, NULL);
+        o.has_sec_cnt = false;
         w.cfg.sec_cnt_downgrade = true;
         refuse_case(&w, &hi, &lo, TB_E_BOOT_SEC_CNT);
         w.cfg.sec_cnt_downgrade = false;
@@ -465,43 +331,18 @@ static void test_refusals(void **state)
     w.cfg.downgrade_prevention = false;
 
     /* flagged non-bootable */
-    {
-        char err[256];
-        struct tb_sign_opts o;
-        struct tb_signed nb;
-        uint8_t in[4096] = {0};
-        struct tbk_key *k = tbk_load(V "key-ed25519.pem", err, sizeof(err));
-        tb_sign_opts_default(&o);
-        o.header_size = 0x200;
-        o.slot_size = g_slot;
-        o.max_sectors = 1;
-        o.non_bootable = true;
-        o.version = (struct tb_image_version){3, 0, 0, 0};
-        assert_int_equal(tb_sign_image(&o, k, in, sizeof(in), &nb, err, sizeof(err)), 0);
-        tbk_free(k);
-        refuse_case(&w, &v1, &nb, TB_E_IMG_NON_BOOTABLE);
-        tb_signed_free(&nb);
-    }
+    o.non_bootable = true;
+    o.version = (struct tb_image_version){3, 0, 0, 0};
+    bad = make_signed_opts(&o, 4, 0, NULL);
+    o.non_bootable = false;
+    refuse_case(&w, &v1, &bad, TB_E_IMG_NON_BOOTABLE);
+    tb_signed_free(&bad);
 
     /* a dependency on an image this layout does not have */
-    {
-        char err[256];
-        struct tb_sign_opts o;
-        struct tb_signed dep;
-        tb_sign_opts_default(&o);
-        o.header_size = 0x200;
-        o.slot_size = g_slot;
-        o.max_sectors = 1;
-        o.version = (struct tb_image_version){3, 0, 0, 0};
-        o.ndeps = 1;
-        o.deps[0] = (struct tb_image_dep){1, {1, 0, 0, 0}};
-        uint8_t in[4096] = {0};
-        struct tbk_key *k = tbk_load(V "key-ed25519.pem", err, sizeof(err));
-        assert_int_equal(tb_sign_image(&o, k, in, sizeof(in), &dep, err, sizeof(err)), 0);
-        tbk_free(k);
-        refuse_case(&w, &v1, &dep, TB_E_BOOT_DEPENDENCY);
-        tb_signed_free(&dep);
-    }
+    struct tb_image_dep dep = {1, {1, 0, 0, 0}};
+    bad = make_signed(3, 4, g_slot, 0, &dep, 1);
+    refuse_case(&w, &v1, &bad, TB_E_BOOT_DEPENDENCY);
+    tb_signed_free(&bad);
     tb_signed_free(&v1);
     tb_signed_free(&v2);
     world_free(&w);
@@ -512,7 +353,7 @@ static void test_no_bootable_and_recovery(void **state)
     (void)state;
     struct world w;
     struct tb_boot_record rec;
-    world_init(&w, TB_STRATEGY_SWAP);
+    world_init(&w, TB_STRATEGY_SWAP, g_slot, false);
     struct tb_signed v1 = make_image(1, g_img_kib), v2 = make_image(2, g_img_kib);
     /* a corrupt primary with nothing behind it */
     struct tb_signed bad = make_image(1, g_img_kib);
@@ -625,7 +466,7 @@ static void check_expect(struct world *w, const struct tb_boot_record *rec, void
 
 static void sweep_setup(struct world *w, uint8_t strategy, struct tb_signed *v1, struct tb_signed *v2)
 {
-    world_init(w, strategy);
+    world_init(w, strategy, g_slot, false);
     if (strategy == TB_STRATEGY_OVERWRITE) {
         w->lay.img[0].backup.size = 0;
     }
@@ -739,7 +580,7 @@ static void test_layout_checks(void **state)
     (void)state;
     struct world w;
     struct tb_layout_issue is;
-    world_init(&w, TB_STRATEGY_SWAP);
+    world_init(&w, TB_STRATEGY_SWAP, g_slot, false);
     assert_int_equal(tb_layout_check(&w.lay, &w.dev, &is), TB_OK);
     assert_int_equal(tb_layout_check(&tb_layout_nrf5340_dk, &w.dev, &is), TB_OK);
 
@@ -785,7 +626,7 @@ static void test_trailer_bytes(void **state)
 {
     (void)state;
     struct world w;
-    world_init(&w, TB_STRATEGY_SWAP);
+    world_init(&w, TB_STRATEGY_SWAP, g_slot, false);
     struct tb_area sec, pri;
     assert_int_equal(tb_region_area(&w.dev, &w.lay.img[0].secondary, &sec), TB_OK);
     assert_int_equal(tb_region_area(&w.dev, &w.lay.img[0].primary, &pri), TB_OK);
@@ -842,7 +683,7 @@ static void test_journal_torn_entries(void **state)
 {
     (void)state;
     struct world w;
-    world_init(&w, TB_STRATEGY_SWAP);
+    world_init(&w, TB_STRATEGY_SWAP, g_slot, false);
     struct tb_area st;
     struct tb_journal j;
     assert_int_equal(tb_region_area(&w.dev, &w.lay.img[0].status, &st), TB_OK);

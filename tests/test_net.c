@@ -210,6 +210,15 @@ static void factory(struct world *w, struct pair *p)
 
 static uint64_t g_cut;
 
+/* An update set: both images uploaded and requested for test. */
+static void request_set(struct world *w, const struct tb_signed *app, const struct tb_signed *net)
+{
+    put_region(w, &w->lay.img[0].secondary, app);
+    put_region(w, &w->lay.img[1].secondary, net);
+    assert_int_equal(tb_boot_request(&w->cfg, 0, false), TB_OK);
+    assert_int_equal(tb_boot_request(&w->cfg, 1, false), TB_OK);
+}
+
 /* What runs on both cores: the record's app image, and the net core jumping
  * to an application whose hash is checked on its own flash. */
 static void assert_pair(struct world *w, const struct tb_boot_record *rec, const struct tb_signed *app,
@@ -307,10 +316,7 @@ static void test_set_revert_and_confirm(void **state)
     world_init(&w, TB_STRATEGY_SWAP, SLOT, true);
     pair_make(&p);
     factory(&w, &p);
-    put_region(&w, &w.lay.img[0].secondary, &p.app2);
-    put_region(&w, &w.lay.img[1].secondary, &p.net2);
-    assert_int_equal(tb_boot_request(&w.cfg, 0, false), TB_OK);
-    assert_int_equal(tb_boot_request(&w.cfg, 1, false), TB_OK);
+    request_set(&w, &p.app2, &p.net2);
     assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
     assert_int_equal(rec.img[0].action, TB_ACT_UPGRADE_TEST);
     assert_int_equal(rec.img[1].action, TB_ACT_UPGRADE_TEST);
@@ -347,10 +353,7 @@ static void test_set_all_or_nothing(void **state)
     /* app 3 needs net >= 3.0.0; net 2 is offered: neither goes in */
     struct tb_image_dep dep = {1, {3, 0, 0, 0}};
     struct tb_signed app3 = make_signed(3, 20, SLOT, 5, &dep, 1);
-    put_region(&w, &w.lay.img[0].secondary, &app3);
-    put_region(&w, &w.lay.img[1].secondary, &p.net2);
-    assert_int_equal(tb_boot_request(&w.cfg, 0, false), TB_OK);
-    assert_int_equal(tb_boot_request(&w.cfg, 1, false), TB_OK);
+    request_set(&w, &app3, &p.net2);
     assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
     assert_int_equal(rec.img[0].action, TB_ACT_REFUSED);
     assert_int_equal(rec.img[0].reason, TB_E_BOOT_DEPENDENCY);
@@ -360,20 +363,14 @@ static void test_set_all_or_nothing(void **state)
     /* a bad net image refuses the app image of its set too */
     struct tb_signed badnet = make_signed(2, 14, NSEC, 4, NULL, 0);
     badnet.data[0x500] ^= 1;
-    put_region(&w, &w.lay.img[0].secondary, &p.app2);
-    put_region(&w, &w.lay.img[1].secondary, &badnet);
-    assert_int_equal(tb_boot_request(&w.cfg, 0, false), TB_OK);
-    assert_int_equal(tb_boot_request(&w.cfg, 1, false), TB_OK);
+    request_set(&w, &p.app2, &badnet);
     assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
     assert_int_equal(rec.img[0].reason, TB_E_BOOT_SET);
     assert_int_equal(rec.img[1].reason, TB_E_IMG_HASH_MISMATCH);
     assert_pair(&w, &rec, &p.app1, true, &p.net1, true);
     /* the dependency met by the set: app 3 with net 3 */
     struct tb_signed net3 = make_signed(3, 10, NSEC, 6, NULL, 0);
-    put_region(&w, &w.lay.img[0].secondary, &app3);
-    put_region(&w, &w.lay.img[1].secondary, &net3);
-    assert_int_equal(tb_boot_request(&w.cfg, 0, false), TB_OK);
-    assert_int_equal(tb_boot_request(&w.cfg, 1, false), TB_OK);
+    request_set(&w, &app3, &net3);
     assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
     assert_pair(&w, &rec, &app3, false, &net3, false);
     tb_signed_free(&app3);
@@ -514,10 +511,7 @@ static void test_sweep_set_update_revert_confirm(void **state)
     world_init(&w, TB_STRATEGY_SWAP, SLOT, true);
     pair_make(&p);
     factory(&w, &p);
-    put_region(&w, &w.lay.img[0].secondary, &p.app2);
-    put_region(&w, &w.lay.img[1].secondary, &p.net2);
-    assert_int_equal(tb_boot_request(&w.cfg, 0, false), TB_OK);
-    assert_int_equal(tb_boot_request(&w.cfg, 1, false), TB_OK);
+    request_set(&w, &p.app2, &p.net2);
     world_snapshot(&w);
     struct expect up = {&p.app2, &p.net2, false, false, &p.app1, &p.net1, true, true};
     unsigned n = sweep(&w, &up, 7);

@@ -15,6 +15,10 @@ enum {
 };
 
 int cmd_image(int argc, char **argv);
+int cmd_sim(int argc, char **argv);
+
+/* "twinboot GROUP CMD: MSG" and where to look; returns TB_EXIT_USAGE. */
+int cli_usage_error(const char *group, const char *cmd, const char *msg);
 
 /* "0x200", "512", "1M"/"64K": 0 or -1. */
 int cli_parse_u32(const char *s, uint32_t *out);

@@ -33,11 +33,7 @@ static const char image_usage[] =
     "\n"
     "Run 'twinboot image <command> --help' for a command's options.\n";
 
-static int usage_error(const char *cmd, const char *msg)
-{
-    fprintf(stderr, "twinboot image %s: %s\nRun 'twinboot image %s --help' for usage.\n", cmd, msg, cmd);
-    return TB_EXIT_USAGE;
-}
+static int usage_error(const char *cmd, const char *msg) { return cli_usage_error("image", cmd, msg); }
 
 /* ---- keygen ---------------------------------------------------------- */
 

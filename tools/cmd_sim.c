@@ -50,11 +50,7 @@ static const char sim_usage[] =
     "4 the power was cut (sim boot --cut-after).\n"
     "Run 'twinboot sim <command> --help' for a command's options.\n";
 
-static int usage_error(const char *cmd, const char *msg)
-{
-    fprintf(stderr, "twinboot sim %s: %s\nRun 'twinboot sim %s --help' for usage.\n", cmd, msg, cmd);
-    return TB_EXIT_USAGE;
-}
+static int usage_error(const char *cmd, const char *msg) { return cli_usage_error("sim", cmd, msg); }
 
 /* ---- the device as the commands see it -------------------------------- */
 

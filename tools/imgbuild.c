@@ -168,17 +168,6 @@ static int buf_tlv(struct buf *b, uint16_t type, const void *v, uint16_t len)
     return buf_put(b, h, 4) || buf_put(b, v, len) ? -1 : 0;
 }
 
-static void put_version(uint8_t *p, const struct tb_image_version *v)
-{
-    p[0] = v->major;
-    p[1] = v->minor;
-    p[2] = (uint8_t)v->revision;
-    p[3] = (uint8_t)(v->revision >> 8);
-    for (int i = 0; i < 4; i++) {
-        p[4 + i] = (uint8_t)(v->build >> (8 * i));
-    }
-}
-
 static int digest(int alg, const uint8_t *a, size_t alen, const uint8_t *b, size_t blen, uint8_t *out)
 {
     struct tb_hash_ctx c;
@@ -273,7 +262,7 @@ int tb_sign_image(const struct tb_sign_opts *o, const struct tbk_key *key, const
     }
     for (size_t i = 0; i < o->ndeps; i++) {
         uint8_t v[12] = {o->deps[i].image_id, 0, 0, 0};
-        put_version(v + 4, &o->deps[i].min_version);
+        tb_image_version_encode(&o->deps[i].min_version, v + 4);
         if (buf_tlv(&prot, TB_TLV_DEPENDENCY, v, 12) != 0) {
             goto oom;
         }

@@ -24,8 +24,6 @@ static const char usage[] =
     "\n"
     "Exit codes: 0 success, 1 failure, 2 usage error, 3 no bootable image.\n";
 
-int cmd_sim(int argc, char **argv);
-
 int cli_parse_u32(const char *s, uint32_t *out)
 {
     char *end;
@@ -46,6 +44,12 @@ int cli_parse_u32(const char *s, uint32_t *out)
     }
     *out = (uint32_t)(v * mul);
     return 0;
+}
+
+int cli_usage_error(const char *group, const char *cmd, const char *msg)
+{
+    fprintf(stderr, "twinboot %s %s: %s\nRun 'twinboot %s %s --help' for usage.\n", group, cmd, msg, group, cmd);
+    return TB_EXIT_USAGE;
 }
 
 void cli_hex(const uint8_t *p, size_t n, char *out)

@@ -111,6 +111,10 @@ struct tb_keyring {
     size_t count; /* 0: no signature required (hash-only build, like MCUboot without a sign option) */
 };
 
+/* A version as the header and the DEPENDENCY TLV store it (8 bytes, little endian). */
+void tb_image_version_decode(const uint8_t raw[8], struct tb_image_version *v);
+void tb_image_version_encode(const struct tb_image_version *v, uint8_t raw[8]);
+
 /* Decode the 32 raw header bytes (little endian). Checks nothing. */
 void tb_image_header_decode(const uint8_t raw[TB_IMAGE_HEADER_SIZE], struct tb_image_header *h);
 void tb_image_header_encode(const struct tb_image_header *h, uint8_t raw[TB_IMAGE_HEADER_SIZE]);
