@@ -476,72 +476,63 @@ static void sweep_setup(struct world *w, uint8_t strategy, struct tb_signed *v1,
     put_image(w, true, v2);
 }
 
+/* One sweep scenario: which strategy, what the request is, whether the
+ * test image already runs (then the swept boot is the revert), and what
+ * must boot after the recovery and after one more reset. */
+struct scenario {
+    const char *name;
+    uint8_t strategy;
+    bool permanent;
+    bool from_test_boot;
+    int first, second;      /* 1: v1, 2: v2 */
+    bool first_c, second_c; /* confirmed */
+};
+
+static void run_sweep(const struct scenario *sc)
+{
+    struct world w;
+    struct tb_signed v[3];
+    struct tb_boot_record rec;
+    sweep_setup(&w, sc->strategy, &v[1], &v[2]);
+    assert_int_equal(tb_boot_request(&w.cfg, 0, sc->permanent), TB_OK);
+    if (sc->from_test_boot) {
+        assert_int_equal(boot(&w, &rec), TB_OK);
+        assert_runs(&rec, &v[2], false);
+    }
+    snapshot(&w);
+    struct expect e = {&v[sc->first], sc->first_c, &v[sc->second], sc->second_c};
+    unsigned runs = sweep(&w, check_expect, &e, g_big ? 97 : 5);
+    print_message("%s: %u power cuts swept (%llu operations)\n", sc->name, runs,
+                  (unsigned long long)ops_of_clean_boot(&w));
+    tb_signed_free(&v[1]);
+    tb_signed_free(&v[2]);
+    world_free(&w);
+}
+
+/* the upgrade completes; unconfirmed, it reverts */
 static void test_sweep_test_upgrade(void **state)
 {
     (void)state;
-    struct world w;
-    struct tb_signed v1, v2;
-    sweep_setup(&w, TB_STRATEGY_SWAP, &v1, &v2);
-    assert_int_equal(tb_boot_request(&w.cfg, 0, false), TB_OK);
-    snapshot(&w);
-    struct expect e = {&v2, false, &v1, true}; /* the upgrade completes; unconfirmed, it reverts */
-    unsigned runs = sweep(&w, check_expect, &e, g_big ? 97 : 5);
-    print_message("test upgrade: %u power cuts swept (%llu operations)\n", runs,
-                  (unsigned long long)ops_of_clean_boot(&w));
-    tb_signed_free(&v1);
-    tb_signed_free(&v2);
-    world_free(&w);
+    run_sweep(&(struct scenario){"test upgrade", TB_STRATEGY_SWAP, false, false, 2, 1, false, true});
 }
 
 static void test_sweep_permanent_upgrade(void **state)
 {
     (void)state;
-    struct world w;
-    struct tb_signed v1, v2;
-    sweep_setup(&w, TB_STRATEGY_SWAP, &v1, &v2);
-    assert_int_equal(tb_boot_request(&w.cfg, 0, true), TB_OK);
-    snapshot(&w);
-    struct expect e = {&v2, true, &v2, true};
-    unsigned runs = sweep(&w, check_expect, &e, g_big ? 97 : 5);
-    print_message("permanent upgrade: %u power cuts swept\n", runs);
-    tb_signed_free(&v1);
-    tb_signed_free(&v2);
-    world_free(&w);
+    run_sweep(&(struct scenario){"permanent upgrade", TB_STRATEGY_SWAP, true, false, 2, 2, true, true});
 }
 
+/* the test image runs, unconfirmed: the swept boot reverts */
 static void test_sweep_revert(void **state)
 {
     (void)state;
-    struct world w;
-    struct tb_signed v1, v2;
-    struct tb_boot_record rec;
-    sweep_setup(&w, TB_STRATEGY_SWAP, &v1, &v2);
-    assert_int_equal(tb_boot_request(&w.cfg, 0, false), TB_OK);
-    assert_int_equal(boot(&w, &rec), TB_OK);
-    assert_runs(&rec, &v2, false);
-    snapshot(&w); /* the test image runs, unconfirmed: the next boot reverts */
-    struct expect e = {&v1, true, &v1, true};
-    unsigned runs = sweep(&w, check_expect, &e, g_big ? 97 : 5);
-    print_message("revert: %u power cuts swept\n", runs);
-    tb_signed_free(&v1);
-    tb_signed_free(&v2);
-    world_free(&w);
+    run_sweep(&(struct scenario){"revert", TB_STRATEGY_SWAP, false, true, 1, 1, true, true});
 }
 
 static void test_sweep_overwrite(void **state)
 {
     (void)state;
-    struct world w;
-    struct tb_signed v1, v2;
-    sweep_setup(&w, TB_STRATEGY_OVERWRITE, &v1, &v2);
-    assert_int_equal(tb_boot_request(&w.cfg, 0, false), TB_OK);
-    snapshot(&w);
-    struct expect e = {&v2, true, &v2, true};
-    unsigned runs = sweep(&w, check_expect, &e, g_big ? 97 : 5);
-    print_message("overwrite: %u power cuts swept\n", runs);
-    tb_signed_free(&v1);
-    tb_signed_free(&v2);
-    world_free(&w);
+    run_sweep(&(struct scenario){"overwrite", TB_STRATEGY_OVERWRITE, false, false, 2, 2, true, true});
 }
 
 /* A cut while the application confirms (one trailer write): the test image
