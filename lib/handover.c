@@ -83,7 +83,7 @@ static int install_from(struct tb_boot_ctx *c, const struct tb_area *src, const 
         }
         tb_shm_write(m, TB_NC_WINDOW_OFF + off, c->buf, n);
     }
-    struct tb_nc_request q = {.cmd = TB_NC_COPY, .len = img->tlv_end};
+    struct tb_nc_request q = {.cmd = TB_NC_COPY, .addr = TB_NC_WINDOW_OFF, .len = img->tlv_end};
     struct tb_nc_response rsp;
     memcpy(q.hash, img->hash, 32);
     int rc = nc_exec(c, &q, &rsp);
@@ -105,7 +105,7 @@ static int backup_chunk(struct tb_boot_ctx *c, uint32_t k, uint32_t total)
     const struct tb_shmem *m = &c->cfg->shm;
     uint32_t off = k * c->sector;
     uint32_t len = total - off < c->sector ? total - off : c->sector;
-    struct tb_nc_request q = {.cmd = TB_NC_BACKUP, .len = len, .offset = off};
+    struct tb_nc_request q = {.cmd = TB_NC_BACKUP, .addr = TB_NC_WINDOW_OFF, .len = len, .offset = off};
     struct tb_nc_response rsp;
     int rc = nc_exec(c, &q, &rsp);
     if (rc != TB_OK) {
@@ -127,6 +127,16 @@ static int backup_chunk(struct tb_boot_ctx *c, uint32_t k, uint32_t total)
 
 static int mark(struct tb_boot_ctx *c, uint32_t step) { return tb_journal_mark(&c->j, (uint16_t)step); }
 
+static int verify_backup(struct tb_boot_ctx *c, const struct tb_journal_session *s)
+{
+    struct tb_image_info bi;
+    int rc = tb_image_validate(&c->bak_img, &c->cfg->keys, &bi);
+    if (fatal(rc)) {
+        return rc;
+    }
+    return rc == TB_OK && memcmp(bi.hash, s->from_hash, 32) == 0 ? TB_OK : TB_E_BOOT_NO_BACKUP;
+}
+
 static int run_install(struct tb_boot_ctx *c, struct tb_image_info *to)
 {
     const struct tb_journal_session *s = &c->j.s;
@@ -138,7 +148,11 @@ static int run_install(struct tb_boot_ctx *c, struct tb_image_info *to)
         } else if (step < HO_COPY(nbk)) {
             rc = backup_chunk(c, step - 2U, s->from_size);
         } else {
-            rc = install_from(c, &c->sec_img, to);
+            /* never overwrite the net image before its copy is known good */
+            rc = nbk > 0 ? verify_backup(c, s) : TB_OK;
+            if (rc == TB_OK) {
+                rc = install_from(c, &c->sec_img, to);
+            }
         }
         if (rc == TB_OK) {
             rc = mark(c, step);

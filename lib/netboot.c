@@ -19,12 +19,18 @@
  * there is validated by the same code that validates flash. */
 static int win_read(const struct tb_flash *f, uint32_t off, void *buf, uint32_t len)
 {
-    const struct tb_shmem *m = f->ctx;
+    const struct tb_netboot *nb = f->ctx;
     if (off > f->size || len > f->size - off) {
         return TB_E_RANGE;
     }
-    tb_shm_read(m, TB_NC_WINDOW_OFF + off, buf, len);
+    tb_shm_read(&nb->shm, nb->req.addr + off, buf, len);
     return TB_OK;
+}
+
+/* The data of a request must lie in the window: never over the block itself. */
+static bool in_window(const struct tb_netboot *nb, uint32_t addr, uint32_t len)
+{
+    return addr >= TB_NC_WINDOW_OFF && addr <= nb->shm.size && len <= nb->shm.size - addr;
 }
 
 static int win_noprog(const struct tb_flash *f, uint32_t off, const void *buf, uint32_t len)
@@ -115,7 +121,6 @@ static int start_command(struct tb_netboot *nb)
 {
     struct tb_image_info info;
     struct tb_nc_request *q = &nb->req;
-    uint32_t win = tb_nc_window_size(&nb->shm);
     int rc;
     switch (q->cmd) {
     case TB_NC_INFO:
@@ -127,7 +132,7 @@ static int start_command(struct tb_netboot *nb)
         nb->state = TB_NB_IDLE;
         return rc;
     case TB_NC_BACKUP: {
-        if (q->len > win || q->offset > nb->app.size || q->len > nb->app.size - q->offset) {
+        if (!in_window(nb, q->addr, q->len) || q->offset > nb->app.size || q->len > nb->app.size - q->offset) {
             nb->state = TB_NB_IDLE;
             return respond(nb, TB_NC_ST_FAIL, TB_E_RANGE, NULL, 0);
         }
@@ -137,7 +142,7 @@ static int start_command(struct tb_netboot *nb)
             if (rc != TB_OK) {
                 return rc;
             }
-            tb_shm_write(&nb->shm, TB_NC_WINDOW_OFF + off, nb->buf, n);
+            tb_shm_write(&nb->shm, q->addr + off, nb->buf, n);
         }
         nb->state = TB_NB_IDLE;
         return respond(nb, TB_NC_ST_DONE, TB_OK, NULL, q->len);
@@ -146,9 +151,9 @@ static int start_command(struct tb_netboot *nb)
         /* the image in the window must be whole and be the one announced */
         struct tb_flash wf = {.name = "window", .size = q->len, .sector_size = 1, .write_size = 1,
                               .erased_val = 0xff, .read = win_read, .program = win_noprog,
-                              .erase = win_noerase, .ctx = &nb->shm};
+                              .erase = win_noerase, .ctx = nb};
         struct tb_area wa = {&wf, 0, q->len};
-        if (q->len > win || q->len > nb->app.size || q->len == 0) {
+        if (!in_window(nb, q->addr, q->len) || q->len > nb->app.size || q->len == 0) {
             nb->state = TB_NB_IDLE;
             return respond(nb, TB_NC_ST_FAIL, TB_E_IMG_TOO_LARGE, NULL, 0);
         }
@@ -196,7 +201,7 @@ static int copy_step(struct tb_netboot *nb)
         uint32_t ws = nb->app.flash->write_size;
         uint32_t padded = (n + ws - 1) / ws * ws;
         memset(nb->buf, nb->app.flash->erased_val, sizeof(nb->buf));
-        tb_shm_read(&nb->shm, TB_NC_WINDOW_OFF + off, nb->buf, n);
+        tb_shm_read(&nb->shm, nb->req.addr + off, nb->buf, n);
         rc = tb_area_program(&nb->app, off, nb->buf, padded);
         if (rc == TB_OK) {
             nb->copy_off = off + n;

@@ -79,6 +79,7 @@ int tb_nc_write_request(const struct tb_shmem *m, const struct tb_nc_request *r)
     tb_put32(b + 12, r->len);
     tb_put32(b + 16, r->offset);
     memcpy(b + 20, r->hash, 32);
+    tb_put32(b + 52, r->addr);
     return seal(m, TB_NC_REQ_OFF, b);
 }
 
@@ -94,6 +95,7 @@ int tb_nc_read_request(const struct tb_shmem *m, struct tb_nc_request *r)
     r->len = tb_get32(b + 12);
     r->offset = tb_get32(b + 16);
     memcpy(r->hash, b + 20, 32);
+    r->addr = tb_get32(b + 52);
     return TB_OK;
 }
 

@@ -38,7 +38,7 @@ static void test_block_roundtrip_and_corruption(void **state)
     (void)state;
     static uint8_t ram[512];
     struct tb_shmem m = {ram, sizeof(ram)};
-    struct tb_nc_request q = {.cmd = TB_NC_COPY, .seq = 7, .len = 1234, .offset = 4096};
+    struct tb_nc_request q = {.cmd = TB_NC_COPY, .seq = 7, .addr = 128, .len = 1234, .offset = 4096};
     struct tb_nc_request q2;
     memset(q.hash, 0xab, 32);
     assert_int_equal(tb_nc_write_request(&m, &q), TB_OK);
@@ -47,6 +47,7 @@ static void test_block_roundtrip_and_corruption(void **state)
     assert_int_equal(q2.seq, 7);
     assert_int_equal(q2.len, 1234);
     assert_int_equal(q2.offset, 4096);
+    assert_int_equal(q2.addr, 128);
     assert_memory_equal(q2.hash, q.hash, 32);
     struct tb_nc_response r = {.seq = 7, .status = TB_NC_ST_DONE, .reason = TB_E_IMG_HASH_MISMATCH, .valid = 1,
                                .size = 99, .ver = {1, 2, 3, 4}};
@@ -105,7 +106,7 @@ static void test_netboot_commands(void **state)
 
     /* COPY with the wrong hash: refused, nothing written */
     window_put(&w, &n1);
-    struct tb_nc_request q = {.cmd = TB_NC_COPY, .seq = 5, .len = (uint32_t)n1.image_len};
+    struct tb_nc_request q = {.cmd = TB_NC_COPY, .seq = 5, .addr = TB_NC_WINDOW_OFF, .len = (uint32_t)n1.image_len};
     memset(q.hash, 0x11, 32);
     assert_int_equal(tb_nc_write_request(&w.net.shm, &q), TB_OK);
     tb_simdev_reset_counters(&w.d);
@@ -155,7 +156,7 @@ static void test_netboot_commands(void **state)
     assert_int_equal(r.valid, 1);
     assert_int_equal(r.size, n1.image_len);
     assert_int_equal(r.ver.major, 1);
-    struct tb_nc_request bk = {.cmd = TB_NC_BACKUP, .seq = 9, .offset = 4096, .len = 4096};
+    struct tb_nc_request bk = {.cmd = TB_NC_BACKUP, .seq = 9, .addr = TB_NC_WINDOW_OFF, .offset = 4096, .len = 4096};
     assert_int_equal(tb_nc_write_request(&w.net.shm, &bk), TB_OK);
     tb_netboot_reset(&w.net.nb);
     run_net(&w, 10);
@@ -164,13 +165,22 @@ static void test_netboot_commands(void **state)
     uint8_t got[4096];
     tb_shm_read(&w.net.shm, TB_NC_WINDOW_OFF, got, sizeof(got));
     assert_memory_equal(got, n1.data + 4096, 4096);
-    /* BACKUP outside the slot: refused */
+    /* BACKUP outside the slot, or into the block itself: refused */
     bk.seq = 10;
     bk.offset = 0x7800; /* runs past the 32 KiB slot */
     assert_int_equal(tb_nc_write_request(&w.net.shm, &bk), TB_OK);
     tb_netboot_reset(&w.net.nb);
     run_net(&w, 10);
     assert_int_equal(tb_nc_read_response(&w.net.shm, &r), TB_OK);
+    assert_int_equal(r.status, TB_NC_ST_FAIL);
+    bk.seq = 11;
+    bk.offset = 0;
+    bk.addr = 0;
+    assert_int_equal(tb_nc_write_request(&w.net.shm, &bk), TB_OK);
+    tb_netboot_reset(&w.net.nb);
+    run_net(&w, 10);
+    assert_int_equal(tb_nc_read_response(&w.net.shm, &r), TB_OK);
+    assert_int_equal(r.seq, 11);
     assert_int_equal(r.status, TB_NC_ST_FAIL);
     tb_signed_free(&n1);
     world_free(&w);

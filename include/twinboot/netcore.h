@@ -58,6 +58,7 @@ enum tb_nc_status {
 struct tb_nc_request {
     uint8_t cmd;       /* enum tb_nc_cmd */
     uint32_t seq;      /* new for every command; the answer names it */
+    uint32_t addr;     /* COPY / BACKUP: where the data is, as an offset in the shared region (>= the window) */
     uint32_t len;      /* COPY: image bytes in the window; BACKUP: bytes wanted */
     uint32_t offset;   /* BACKUP: offset in the installed image */
     uint8_t hash[32];  /* COPY: the image's MCUboot hash (SHA-256 TLV) */
