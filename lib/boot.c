@@ -752,3 +752,54 @@ int tb_boot_confirm(const struct tb_boot_config *cfg, int image)
     int rc = image_area(cfg, image, false, &a);
     return rc == TB_OK ? tb_trailer_confirm(&a, cfg->layout->max_align) : rc;
 }
+
+int tb_boot_slot_state(const struct tb_boot_config *cfg, int image, int slot, struct tb_slot_state *st)
+{
+    struct tb_boot_ctx c;
+    struct tb_image_info info;
+    struct tb_trailer_state t;
+    memset(st, 0, sizeof(*st));
+    if (cfg == NULL || image < 0 || image >= cfg->layout->image_count || slot < 0 || slot > 1) {
+        return TB_E_INVAL;
+    }
+    int rc = ctx_init(&c, cfg, image);
+    if (rc != TB_OK) {
+        return rc;
+    }
+    const uint32_t max_align = cfg->layout->max_align;
+    if (slot == 0 && cfg->layout->img[image].strategy == TB_STRATEGY_HANDOVER) {
+        struct tb_net_state ns;
+        tb_handover_state(&c, &ns);
+        st->present = ns.known;
+        st->ver = ns.ver;
+        memcpy(st->hash, ns.hash, 32);
+        st->size = c.j.cur >= 0 ? c.j.s.to_size : 0;
+        st->bootable = ns.known;
+        st->confirmed = ns.confirmed;
+        return TB_OK;
+    }
+    const struct tb_area *img = slot == 0 ? &c.pri_img : &c.sec_img;
+    rc = tb_image_validate(img, &cfg->keys, &info);
+    if (fatal(rc)) {
+        return rc;
+    }
+    if (rc != TB_OK) {
+        return TB_OK; /* not a valid image: not listed */
+    }
+    st->present = true;
+    st->ver = info.hdr.ver;
+    memcpy(st->hash, info.hash, 32);
+    st->size = info.tlv_end;
+    st->bootable = tb_image_bootable(&info.hdr) == TB_OK;
+    rc = tb_trailer_read(slot == 0 ? &c.pri : &c.sec, max_align, &t);
+    if (rc != TB_OK) {
+        return rc;
+    }
+    if (slot == 0) {
+        st->confirmed = t.magic != TB_MAGIC_GOOD || t.image_ok == TB_FLAG_STATE_SET;
+    } else if (t.magic == TB_MAGIC_GOOD) {
+        st->pending = true;
+        st->permanent = t.image_ok == TB_FLAG_STATE_SET;
+    }
+    return TB_OK;
+}

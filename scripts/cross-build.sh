@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # Cross-build twinboot's device library for the nRF5340 application core
 # (Cortex-M33) with Debian's arm-none-eabi-gcc, together with mbedTLS 2.28
-# built from Debian's mbedtls SOURCE package, and print their sizes.
+# and libcbor 0.8 built from Debian's mbedtls and libcbor SOURCE packages,
+# and print their sizes.
 #
 #   scripts/cross-build.sh            (from any directory)
 #
 # Outputs (in $TB_CROSS_DIR, default <repo>/build/cross):
 #   libmbedcrypto-m33.a   mbedTLS, configured by port/nrf5340/mbedtls_config.h
+#   libcbor-m33.a         libcbor's allocation-free parts only: the encoders
+#                         and the streaming decoder (a fixed file list), with
+#                         port/nrf5340/cbor/{configuration,cbor_export}.h
 #   libtwinboot-m33.a     every lib/*.c, built with -DTB_CONFIG_NO_ED25519
-#   src/mbedtls/          the unpacked Debian source package (kept as a cache:
-#                         later runs reuse it and need no network)
+#   src/mbedtls/          the unpacked Debian source packages (kept as a
+#   src/libcbor/          cache: later runs reuse them and need no network)
 #
 # Environment:
 #   TB_CROSS_DIR          output directory (relative paths: to the caller's cwd)
@@ -17,16 +21,21 @@
 #   TB_CROSS_LIB_DIR      C files to build as "twinboot" (default <repo>/lib;
 #                         for testing the pipeline on other sources)
 #   TB_CROSS_JOBS         parallel compiles (default: nproc)
-#   TB_CROSS_EXTRA_CFLAGS extra flags for both libraries, e.g.
+#   TB_CROSS_EXTRA_CFLAGS extra flags for all libraries, e.g.
 #                         "-mfloat-abi=hard -mfpu=fpv5-sp-d16" to match a
 #                         hard-float application (the default is soft-float ABI)
 #
 # Steps: (a) install the toolchain packages that are missing (apt-get);
-# (b) fetch + unpack mbedtls's Debian source package through a private
-# deb-src list (the system's apt configuration and lists are not touched);
-# (c) build libmbedcrypto-m33.a; (d) build libtwinboot-m33.a; (e) check that
-# neither archive needs libc beyond memcpy/memset/memcmp/memmove/strlen;
-# (f) print the sizes.
+# (b) fetch + unpack mbedtls's and libcbor's Debian source packages through
+# a private deb-src list (the system's apt configuration and lists are not
+# touched); (c) build libmbedcrypto-m33.a; (c2) build libcbor-m33.a;
+# (d) build libtwinboot-m33.a (libcbor's headers on its include path);
+# (e) check that no archive needs libc beyond memcpy/memset/memcmp/memmove/
+# strlen; (f) print the sizes.
+#
+# libcbor is needed only once lib/ (or include/) includes <cbor.h>. Until
+# then a failed libcbor fetch is reported and libcbor is left out; after
+# that it fails the build like any other missing input.
 set -euo pipefail
 
 # ---- where things are ------------------------------------------------------
@@ -99,43 +108,78 @@ for t in $CC $AR $NM $SIZE dpkg-source; do
         die "$t not found although its package is installed" "reinstall: apt-get install --reinstall ${PKGS[*]}"
 done
 
-# ---- (b) mbedTLS source package --------------------------------------------
+# ---- (b) source packages ---------------------------------------------------
 
-step "(b) mbedTLS source (Debian source package, cached in $SRC_CACHE)"
+# Private deb-src access, set up at most once per run and only when a source
+# package is not cached yet: the system's Debian sources with Types: deb-src,
+# and private index/cache locations, so that neither /etc/apt nor
+# /var/lib/apt/lists (the binary package lists) are changed.
+APT_WORK=
+APT_OPTS=()
+APT_READY=0
+FETCH_ERR=()
+apt_private_setup() { # -> 0, or 1 with FETCH_ERR set
+    [ $APT_READY -eq 0 ] || return 0
+    mkdir -p "$SRC_CACHE"
+    APT_WORK=$(mktemp -d "$SRC_CACHE/.fetch.XXXXXX")
+    TMP_PATHS+=("$APT_WORK")
+    mkdir -p "$APT_WORK/parts" "$APT_WORK/lists/partial"
+    : >"$APT_WORK/src.list"
+    if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+        sed -E 's/^Types:.*/Types: deb-src/' /etc/apt/sources.list.d/debian.sources >"$APT_WORK/parts/debian.sources"
+    fi
+    if [ -f /etc/apt/sources.list ]; then
+        sed -nE 's/^[[:space:]]*deb[[:space:]]+/deb-src /p' /etc/apt/sources.list >"$APT_WORK/src.list"
+    fi
+    if ! [ -s "$APT_WORK/parts/debian.sources" ] && ! [ -s "$APT_WORK/src.list" ]; then
+        FETCH_ERR=("no Debian apt sources found (/etc/apt/sources.list.d/debian.sources or /etc/apt/sources.list)")
+        return 1
+    fi
+    APT_OPTS=(-o Dir::Etc::SourceParts="$APT_WORK/parts" -o Dir::Etc::SourceList="$APT_WORK/src.list"
+              -o Dir::State::Lists="$APT_WORK/lists" -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache=
+              -o APT::Sandbox::User=root)
+    if ! apt-get "${APT_OPTS[@]}" -qq update; then
+        FETCH_ERR=("apt-get update of the private deb-src list failed" "check the network and the Debian sources, then re-run")
+        return 1
+    fi
+    APT_READY=1
+}
+
+# apt_source PKG CHECK_FILE -> 0 with FETCHED set to the unpacked tree (in
+# the private work folder), or 1 with FETCH_ERR set. apt's messages go to
+# $APT_WORK/PKG.log and, on failure, into FETCH_ERR.
+FETCHED=
+apt_source() {
+    local pkg=$1 check=$2 dl l
+    FETCHED=
+    apt_private_setup || return 1
+    dl=$APT_WORK/dl-$pkg
+    mkdir -p "$dl"
+    if ! (cd "$dl" && apt-get "${APT_OPTS[@]}" -qq source "$pkg") >"$APT_WORK/$pkg.log" 2>&1; then
+        FETCH_ERR=("apt-get source $pkg failed:")
+        while IFS= read -r l; do FETCH_ERR+=("  $l"); done < <(grep -v '^[[:space:]]*$' "$APT_WORK/$pkg.log" | tail -n 6)
+        return 1
+    fi
+    FETCHED=$(find "$dl" -mindepth 1 -maxdepth 1 -type d -name "$pkg-*" | head -n1)
+    if [ -z "$FETCHED" ] || [ ! -f "$FETCHED/$check" ]; then
+        FETCH_ERR=("apt-get source $pkg did not leave an unpacked $pkg-*/ tree with $check")
+        return 1
+    fi
+}
+dsc_of() { find "$APT_WORK/dl-$1" -maxdepth 1 -name '*.dsc' -printf '%f\n' | head -n1; }
+
+step "(b) source packages (Debian source packages, cached in $SRC_CACHE)"
 MBED=$SRC_CACHE/mbedtls
 STAMP=$MBED/.twinboot-fetched
 if [ -f "$STAMP" ]; then
     echo "reusing $(cat "$STAMP") in $MBED"
 else
-    mkdir -p "$SRC_CACHE"
-    WORK=$(mktemp -d "$SRC_CACHE/.fetch.XXXXXX")
-    TMP_PATHS+=("$WORK")
-    # A private deb-src list: the system's Debian sources with Types: deb-src,
-    # and private index/cache locations, so that neither /etc/apt nor
-    # /var/lib/apt/lists (the binary package lists) are changed.
-    mkdir -p "$WORK/parts" "$WORK/lists/partial" "$WORK/dl"
-    : >"$WORK/src.list"
-    if [ -f /etc/apt/sources.list.d/debian.sources ]; then
-        sed -E 's/^Types:.*/Types: deb-src/' /etc/apt/sources.list.d/debian.sources >"$WORK/parts/debian.sources"
+    if ! apt_source mbedtls library/sha256.c; then
+        die "${FETCH_ERR[@]}" \
+            "this script expects a Debian system with network access to its mirror; or unpack" \
+            "'apt-get source mbedtls' (2.28.x) into $MBED yourself and create $STAMP"
     fi
-    if [ -f /etc/apt/sources.list ]; then
-        sed -nE 's/^[[:space:]]*deb[[:space:]]+/deb-src /p' /etc/apt/sources.list >"$WORK/src.list"
-    fi
-    [ -s "$WORK/parts/debian.sources" ] || [ -s "$WORK/src.list" ] ||
-        die "no Debian apt sources found (/etc/apt/sources.list.d/debian.sources or /etc/apt/sources.list)" \
-            "this script expects a Debian system; or unpack 'apt-get source mbedtls' (2.28.x) into $MBED yourself" \
-            "and create $STAMP"
-    APT_OPTS=(-o Dir::Etc::SourceParts="$WORK/parts" -o Dir::Etc::SourceList="$WORK/src.list"
-              -o Dir::State::Lists="$WORK/lists" -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache=
-              -o APT::Sandbox::User=root)
-    apt-get "${APT_OPTS[@]}" -qq update ||
-        die "apt-get update of the private deb-src list failed" "check the network and the Debian sources, then re-run"
-    (cd "$WORK/dl" && apt-get "${APT_OPTS[@]}" -qq source mbedtls) ||
-        die "apt-get source mbedtls failed" "check the network; dpkg-dev must be installed for unpacking"
-    unpacked=$(find "$WORK/dl" -mindepth 1 -maxdepth 1 -type d -name 'mbedtls-*' | head -n1)
-    if [ -z "$unpacked" ] || [ ! -f "$unpacked/library/sha256.c" ]; then
-        die "apt-get source mbedtls did not leave an unpacked mbedtls-*/ tree"
-    fi
+    unpacked=$FETCHED
     ver=$(sed -nE 's/^#define[[:space:]]+MBEDTLS_VERSION_STRING[[:space:]]+"([^"]+)".*/\1/p' \
           "$unpacked/include/mbedtls/version.h")
     case $ver in
@@ -145,9 +189,50 @@ else
     esac
     rm -rf "$MBED"
     mv "$unpacked" "$MBED"
-    dsc=$(find "$WORK/dl" -maxdepth 1 -name '*.dsc' -printf '%f\n' | head -n1)
-    printf 'mbedtls %s (%s)\n' "$ver" "$dsc" >"$STAMP"
+    printf 'mbedtls %s (%s)\n' "$ver" "$(dsc_of mbedtls)" >"$STAMP"
     echo "fetched $(cat "$STAMP") into $MBED"
+fi
+
+# libcbor: needed as soon as anything lib/ compiles includes <cbor.h>.
+CBOR=$SRC_CACHE/libcbor
+CBOR_STAMP=$CBOR/.twinboot-fetched
+CBOR_NEEDED_BY=$(grep -rlE '^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]cbor(\.h|/)' \
+                 "$LIB_DIR" "$ROOT/include" --include='*.c' --include='*.h' 2>/dev/null | sed "s#^$ROOT/##" | tr '\n' ' ' | sed 's/ $//' || true)
+HAVE_CBOR=0
+CBOR_HEADERS_ONLY=0
+if [ -f "$CBOR_STAMP" ]; then
+    echo "reusing $(cat "$CBOR_STAMP") in $CBOR"
+    HAVE_CBOR=1
+elif apt_source libcbor src/cbor/streaming.c; then
+    unpacked=$FETCHED
+    # Upstream version from debian/changelog ("0.8.0-2" -> 0.8.0); the
+    # tarball's CMakeLists.txt as a cross-check for a tree without debian/.
+    ver=$(dpkg-parsechangelog -l "$unpacked/debian/changelog" -S Version 2>/dev/null | sed -E 's/^[0-9]+://; s/-[^-]*$//' || true)
+    cm=$(sed -nE 's/^[[:space:]]*SET\(CBOR_VERSION_(MAJOR|MINOR|PATCH)[[:space:]]+"?([0-9]+)"?\).*/\2/ip' "$unpacked/CMakeLists.txt" 2>/dev/null | tr '\n' '.' | sed 's/\.$//' || true)
+    case ${ver:-$cm} in
+        0.8.*) ;;
+        *) die "Debian's libcbor source is version '${ver:-${cm:-unknown}}', but port/nrf5340/cbor/configuration.h is for 0.8.x" \
+               "run on Debian 12 (bookworm), or port the configuration header (and the file list in this script)" ;;
+    esac
+    rm -rf "$CBOR"
+    mv "$unpacked" "$CBOR"
+    printf 'libcbor %s (%s)\n' "${ver:-$cm}" "$(dsc_of libcbor)" >"$CBOR_STAMP"
+    echo "fetched $(cat "$CBOR_STAMP") into $CBOR"
+    HAVE_CBOR=1
+elif [ -n "$CBOR_NEEDED_BY" ]; then
+    # Without libcbor's source, twinboot's code still compiles for the M33
+    # against libcbor's (architecture-independent) headers from libcbor-dev:
+    # that proves it freestanding; only libcbor-m33.a itself is left out.
+    [ -f /usr/include/cbor.h ] || die "${FETCH_ERR[@]}" "libcbor is needed by: $CBOR_NEEDED_BY" \
+        "install libcbor-dev (headers), or unpack 'apt-get source libcbor' (0.8.x) into $CBOR and create $CBOR_STAMP"
+    echo "note: libcbor's source package could not be fetched (the fetch error is below); $CBOR_NEEDED_BY"
+    echo "      is compiled against libcbor-dev's headers and libcbor-m33.a is left out of this build."
+    printf '        %s\n' "${FETCH_ERR[@]}"
+    CBOR_HEADERS_ONLY=1
+else
+    echo "note: libcbor's source package could not be fetched; nothing in lib/ or include/ includes <cbor.h>"
+    echo "      yet, so libcbor-m33.a is left out of this build. The fetch error was:"
+    printf '        %s\n' "${FETCH_ERR[@]}"
 fi
 
 # ---- compile helper --------------------------------------------------------
@@ -204,6 +289,51 @@ fi
 rm -f "$OUT/libmbedcrypto-m33.a"
 $AR rcs "$OUT/libmbedcrypto-m33.a" "$OUT"/obj/mbedtls/*.o
 
+# ---- (c2) libcbor ----------------------------------------------------------
+
+# Fixed list: libcbor's allocation-free parts, nothing that touches
+# cbor_item_t or the heap. encoding.c: cbor_encode_* (and _cbor_encode_byte);
+# internal/encoders.c: the _cbor_encode_uint* they call; streaming.c:
+# cbor_stream_decode; internal/loaders.c: the _cbor_load_* it calls;
+# callbacks.c: the cbor_null_* callbacks and cbor_empty_callbacks.
+# Flags: -DNDEBUG drops the assert() in cbor_encode_half (newlib's
+# __assert_func would pull in fiprintf); -Dldexp=tb_cbor_ldexp points the
+# half-float decoder in loaders.c at port/nrf5340/libcbor_ldexp.c instead of
+# libm's ldexp (2.3 KiB + 1 KiB of errno/reent RAM), see that file.
+CBOR_FILES=(cbor/encoding cbor/internal/encoders cbor/streaming cbor/internal/loaders cbor/callbacks)
+CBOR_INC=()
+CBOR_A=()
+if [ $HAVE_CBOR -eq 1 ]; then
+    step "(c2) libcbor-m33.a"
+    CBOR_SRCS=()
+    for f in "${CBOR_FILES[@]}"; do
+        [ -f "$CBOR/src/$f.c" ] || die "$CBOR/src/$f.c is missing" "delete $CBOR and re-run to fetch the source again"
+        CBOR_SRCS+=("$CBOR/src/$f.c")
+    done
+    CBOR_SRCS+=("$ROOT/port/nrf5340/libcbor_ldexp.c")
+    # port/nrf5340 first: its cbor/configuration.h and cbor/cbor_export.h stand
+    # in for the files CMake would generate.
+    CBOR_INC=(-I "$ROOT/port/nrf5340" -I "$CBOR/src")
+    if ! compile_all "$OUT/obj/libcbor" "${TARGET_FLAGS[@]}" -std=c99 -Wall -Wextra -Wno-unused-parameter \
+            "${EXTRA[@]+"${EXTRA[@]}"}" -DNDEBUG -Dldexp=tb_cbor_ldexp "${CBOR_INC[@]}" -- "${CBOR_SRCS[@]}"; then
+        die "libcbor failed to compile: ${COMPILE_FAILED[*]##*/}" \
+            "see the compiler output above; usually port/nrf5340/cbor/*.h or the file list in this script"
+    fi
+    rm -f "$OUT/libcbor-m33.a"
+    $AR rcs "$OUT/libcbor-m33.a" "$OUT"/obj/libcbor/*.o
+    CBOR_A=("$OUT/libcbor-m33.a")
+else
+    rm -rf "$OUT/libcbor-m33.a" "$OUT/obj/libcbor"
+    if [ $CBOR_HEADERS_ONLY -eq 1 ]; then
+        # only <cbor.h> and <cbor/...>: never the rest of the host's /usr/include
+        rm -rf "$OUT/cbor-headers"
+        mkdir -p "$OUT/cbor-headers"
+        cp /usr/include/cbor.h "$OUT/cbor-headers/"
+        cp -r /usr/include/cbor "$OUT/cbor-headers/"
+        CBOR_INC=(-I "$ROOT/port/nrf5340" -I "$OUT/cbor-headers")
+    fi
+fi
+
 # ---- (d) twinboot ----------------------------------------------------------
 
 step "(d) libtwinboot-m33.a"
@@ -212,7 +342,8 @@ LIB_SRCS=("$LIB_DIR"/*.c)
 shopt -u nullglob
 [ ${#LIB_SRCS[@]} -gt 0 ] || die "no C files in $LIB_DIR" "nothing to build for twinboot"
 if ! compile_all "$OUT/obj/twinboot" "${TARGET_FLAGS[@]}" -std=c11 -Wall -Wextra -Werror "${EXTRA[@]+"${EXTRA[@]}"}" \
-        -DTB_CONFIG_NO_ED25519 -I "$ROOT/include" "${CONFIG_FLAGS[@]}" -- "${LIB_SRCS[@]}"; then
+        -DTB_CONFIG_NO_ED25519 -I "$ROOT/include" "${CONFIG_FLAGS[@]}" "${CBOR_INC[@]+"${CBOR_INC[@]}"}" \
+        -- "${LIB_SRCS[@]}"; then
     die "twinboot's lib failed to cross-compile: ${COMPILE_FAILED[*]##*/}" \
         "see the compiler output above: the device lib must build freestanding for the M33" \
         "(no host-only headers or calls; Ed25519 code behind TB_CONFIG_NO_ED25519)"
@@ -223,9 +354,10 @@ $AR rcs "$OUT/libtwinboot-m33.a" "$OUT"/obj/twinboot/*.o
 # ---- (e) no libc beyond mem*/strlen ----------------------------------------
 
 step "(e) libc dependencies"
-# twinboot's own objects: memcpy/memset/memcmp/memmove/strlen (and the EABI
-# aliases GCC may emit for them). mbedTLS additionally: strcmp, used only by
-# its name look-ups (mbedtls_md_info_from_string,
+# twinboot's and libcbor's objects: memcpy/memset/memcmp/memmove/strlen (and
+# the EABI aliases GCC may emit for them); for libcbor this is what keeps the
+# allocating files (and _CBOR_MALLOC = malloc) out. mbedTLS additionally:
+# strcmp, used only by its name look-ups (mbedtls_md_info_from_string,
 # mbedtls_ecp_curve_info_from_name), pure and heap-free.
 ALLOWED_LIBC='memcpy|memset|memcmp|memmove|strlen|__aeabi_mem(cpy|cpy4|cpy8|set|set4|set8|clr|clr4|clr8|move|move4|move8)'
 allowed_for() { case $1 in libmbedcrypto*) echo "$ALLOWED_LIBC|strcmp" ;; *) echo "$ALLOWED_LIBC" ;; esac; }
@@ -239,9 +371,11 @@ TMP_PATHS+=("$TMPD")
 defined() { $NM -g --defined-only "$@" 2>/dev/null | awk 'NF >= 3 { print $3 }' | sort -u; }
 defined "$LIBC_A" "$LIBM_A" >"$TMPD/libc"
 defined "$LIBGCC_A" >"$TMPD/libgcc"
-defined "$OUT/libtwinboot-m33.a" "$OUT/libmbedcrypto-m33.a" >"$TMPD/ours"
+CHECK_LIBS=(libtwinboot-m33.a libmbedcrypto-m33.a)
+[ $HAVE_CBOR -eq 0 ] || CHECK_LIBS+=(libcbor-m33.a)
+defined "${CHECK_LIBS[@]/#/$OUT/}" >"$TMPD/ours"
 libc_problem=0
-for lib in libtwinboot-m33.a libmbedcrypto-m33.a; do
+for lib in "${CHECK_LIBS[@]}"; do
     # "archive:member.o:         U symbol" -> "member.o symbol"
     $NM -u -A "$OUT/$lib" | sed -E 's/^[^:]*:([^:]*):[[:space:]]*U[[:space:]]+/\1 /' | sort -u >"$TMPD/undef"
     bad=$(awk 'NR == FNR { libc[$1] = 1; next } ($2 in libc) { print }' "$TMPD/libc" "$TMPD/undef" |
@@ -252,7 +386,7 @@ for lib in libtwinboot-m33.a libmbedcrypto-m33.a; do
             "$lib" "$(allowed_for "$lib" | sed -E 's/\|__aeabi_mem\([^)]*\)//; s/\|/ /g')" >&2
         printf '%s\n' "$bad" | awk '{ printf "    %-28s -> %s\n", $1, $2 }' >&2
     fi
-    # Anything neither in libc, libgcc nor our two archives: hooks the port
+    # Anything neither in libc, libgcc nor our archives: hooks the port
     # (or the application) has to provide. Informational.
     ext=$(awk '{ print $2 }' "$TMPD/undef" | sort -u | comm -23 - "$TMPD/ours" | comm -23 - "$TMPD/libc" |
           comm -23 - "$TMPD/libgcc" | tr '\n' ' ')
@@ -262,7 +396,9 @@ done
     die "libc dependency check failed" \
         "twinboot's device code may use only memcpy/memset/memcmp/memmove/strlen from libc:" \
         "no malloc/calloc/free (use caller-provided or static buffers), no printf/abort/assert/exit;" \
-        "for mbedTLS, fix port/nrf5340/mbedtls_config.h (PLATFORM_NO_STD_FUNCTIONS, EXIT_MACRO)"
+        "for mbedTLS, fix port/nrf5340/mbedtls_config.h (PLATFORM_NO_STD_FUNCTIONS, EXIT_MACRO);" \
+        "for libcbor, build only allocation-free files (CBOR_FILES in this script; a file that calls" \
+        "malloc/free through _CBOR_MALLOC/_CBOR_FREE does not belong on the device)"
 echo "ok: from libc only memcpy/memset/memcmp/memmove/strlen (+ strcmp in mbedTLS's name look-ups); libgcc helpers"
 
 # ---- (f) sizes ---------------------------------------------------------------
@@ -271,19 +407,28 @@ step "(f) sizes (arm-none-eabi-size, -Os, Cortex-M33 Thumb-2)"
 total() { # archive -> "text data bss" of the TOTALS line
     $SIZE -t "$1" | awk '/\(TOTALS\)/ { print $1, $2, $3 }'
 }
-for lib in libmbedcrypto-m33.a libtwinboot-m33.a; do
+SIZE_LIBS=(libmbedcrypto-m33.a)
+[ $HAVE_CBOR -eq 0 ] || SIZE_LIBS+=(libcbor-m33.a)
+SIZE_LIBS+=(libtwinboot-m33.a)
+for lib in "${SIZE_LIBS[@]}"; do
     echo "--- $lib"
     $SIZE -t "$OUT/$lib" | sed -E "s#[^ ]*/##; s# \(ex [^)]*\)##"
 done
 read -r tw_text tw_data tw_bss < <(total "$OUT/libtwinboot-m33.a")
 read -r mb_text mb_data mb_bss < <(total "$OUT/libmbedcrypto-m33.a")
+cb_text=0 cb_data=0 cb_bss=0 cb_note=""
+if [ $HAVE_CBOR -eq 1 ]; then
+    read -r cb_text cb_data cb_bss < <(total "$OUT/libcbor-m33.a")
+else
+    cb_note=" (not built)"
+fi
 echo
-printf 'twinboot lib: %d bytes text+data, mbedTLS crypto: %d bytes text+data\n' \
-    $((tw_text + tw_data)) $((mb_text + mb_data))
-printf '  (bss: twinboot %d, mbedTLS %d; whole archives: a linked image with --gc-sections keeps only what it calls)\n' \
-    "$tw_bss" "$mb_bss"
+printf 'twinboot lib: %d bytes text+data, mbedTLS crypto: %d bytes text+data, libcbor: %d bytes text+data%s\n' \
+    $((tw_text + tw_data)) $((mb_text + mb_data)) $((cb_text + cb_data)) "$cb_note"
+printf '  (bss: twinboot %d, mbedTLS %d, libcbor %d; whole archives: a linked image with --gc-sections keeps only what it calls)\n' \
+    "$tw_bss" "$mb_bss" "$cb_bss"
 
-# What a firmware image actually carries: link both archives with
+# What a firmware image actually carries: link the archives with
 # --gc-sections, keeping every global function of libtwinboot as a root
 # (so all of twinboot's API, and all crypto it can reach, stays in), and
 # attribute the kept sections to their archive through the link map.
@@ -294,7 +439,8 @@ if [ -n "$PROBE_ROOTS" ]; then
     first_root=${PROBE_ROOTS%%$'\n'*}
     if $CC "${MULTI_FLAGS[@]}" -nostdlib -Wl,--gc-sections -Wl,--unresolved-symbols=ignore-all \
             -Wl,-e,"$first_root" "${probe_flags[@]}" -Wl,-Map="$OUT/size-probe.map" -o "$OUT/size-probe.elf" \
-            -Wl,--start-group "$OUT/libtwinboot-m33.a" "$OUT/libmbedcrypto-m33.a" -lc -lgcc -Wl,--end-group \
+            -Wl,--start-group "$OUT/libtwinboot-m33.a" "$OUT/libmbedcrypto-m33.a" "${CBOR_A[@]+"${CBOR_A[@]}"}" \
+            -lc -lgcc -Wl,--end-group \
             2>"$OUT/size-probe.log"; then
         awk '
             function hex(h,   i, c, v) { v = 0; h = tolower(substr(h, 3))
@@ -304,13 +450,14 @@ if [ -n "$PROBE_ROOTS" ]; then
             !on { next }
             /^[.][^ ]/ { out = $1 }
             NF >= 3 && $(NF-2) ~ /^0x[0-9a-f]+$/ && $(NF-1) ~ /^0x[0-9a-f]+$/ && $NF ~ /\)$|\.o$/ {
-                who = ($NF ~ /libtwinboot-m33\.a\(/) ? "tb" : ($NF ~ /libmbedcrypto-m33\.a\(/) ? "mb" : "tc"
+                who = ($NF ~ /libtwinboot-m33\.a\(/) ? "tb" : ($NF ~ /libmbedcrypto-m33\.a\(/) ? "mb" : \
+                      ($NF ~ /libcbor-m33\.a\(/) ? "cb" : "tc"
                 if (out ~ /^\.(text|rodata|data|ARM\.exidx|ARM\.extab)$/) flash[who] += hex($(NF-1))
                 else if (out == ".bss") ram[who] += hex($(NF-1))
             }
             END {
-                printf "linked (--gc-sections, all twinboot API kept): twinboot lib: %d bytes text+data, mbedTLS crypto: %d bytes, libc/libgcc: %d bytes\n", flash["tb"], flash["mb"], flash["tc"]
-                printf "  (bss: twinboot %d, mbedTLS %d; map: %s)\n", ram["tb"], ram["mb"], map
+                printf "linked (--gc-sections, all twinboot API kept): twinboot lib: %d bytes text+data, mbedTLS crypto: %d bytes, libcbor: %d bytes, libc/libgcc: %d bytes\n", flash["tb"], flash["mb"], flash["cb"], flash["tc"]
+                printf "  (bss: twinboot %d, mbedTLS %d, libcbor %d; map: %s)\n", ram["tb"], ram["mb"], ram["cb"], map
             }' map="$OUT/size-probe.map" "$OUT/size-probe.map"
     else
         echo "note: the size-probe link failed (see $OUT/size-probe.log); archive sizes above still hold"

@@ -11,11 +11,18 @@ enum {
     TB_EXIT_OK = 0,
     TB_EXIT_FAIL = 1,       /* the operation ran and failed (invalid image, I/O error...) */
     TB_EXIT_USAGE = 2,      /* bad command line */
-    TB_EXIT_NO_BOOTABLE = 3 /* the simulated device has no bootable image */
+    TB_EXIT_NO_BOOTABLE = 3, /* the simulated device has no bootable image */
+    TB_EXIT_POWER_CUT = 4,   /* sim boot --cut-after: the power was cut, as asked */
+    TB_EXIT_NO_RESPONSE = 5  /* the device did not answer over SMP */
 };
 
 int cmd_image(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
+/* SMP verbs; argv[0] is the verb. */
+int cmd_mgmt(int argc, char **argv, const char *conn_spec, bool json);
+/* Set by main from --conn / --json anywhere on the command line. */
+extern const char *cli_conn;
+extern bool cli_json;
 
 /* "twinboot GROUP CMD: MSG" and where to look; returns TB_EXIT_USAGE. */
 int cli_usage_error(const char *group, const char *cmd, const char *msg);

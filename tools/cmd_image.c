@@ -31,6 +31,9 @@ static const char image_usage[] =
     "  verify      check an image's structure, hash and signature\n"
     "  dumpinfo    print an image's header, TLVs and trailer\n"
     "\n"
+    "over SMP, with mcumgr's names (see 'twinboot image list --help'):\n"
+    "  list, upload [-n IMAGE] FILE, test HASH, confirm [HASH], erase [SLOT]\n"
+    "\n"
     "Run 'twinboot image <command> --help' for a command's options.\n";
 
 static int usage_error(const char *cmd, const char *msg) { return cli_usage_error("image", cmd, msg); }
@@ -705,6 +708,10 @@ int cmd_image(int argc, char **argv)
     if (strcmp(cmd, "sign") == 0 || strcmp(cmd, "create") == 0) return cmd_sign(argc, argv);
     if (strcmp(cmd, "verify") == 0) return cmd_verify(argc, argv);
     if (strcmp(cmd, "dumpinfo") == 0) return cmd_dumpinfo(argc, argv);
+    if (strcmp(cmd, "list") == 0 || strcmp(cmd, "upload") == 0 || strcmp(cmd, "test") == 0 ||
+        strcmp(cmd, "confirm") == 0 || strcmp(cmd, "erase") == 0) {
+        return cmd_mgmt(argc, argv, cli_conn, cli_json);
+    }
     fprintf(stderr, "twinboot image: unknown command '%s'\n\n%s", cmd, image_usage);
     return TB_EXIT_USAGE;
 }

@@ -6,9 +6,16 @@
  * trusted-N.pem (the bootloader's keys), device.conf (strategy options),
  * bootrec.bin (the boot record the bootloader hands the application, i.e.
  * RAM), and counters.txt (flash work and wear, summed over the device's life). */
-#define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +30,7 @@
 #include "twinboot/image.h"
 #include "twinboot/layout.h"
 #include "twinboot/sim.h"
+#include "twinboot/smp.h"
 #include "twinboot/trailer.h"
 
 #ifndef TB_SOURCE_DIR
@@ -30,7 +38,6 @@
 #endif
 
 #define MAX_TRUSTED 8
-#define TB_EXIT_POWER_CUT 4
 
 static const char *dev_keys[] = {"root-ecdsa-p256.pem", "root-rsa-2048.pem", "root-ed25519.pem"};
 
@@ -45,6 +52,7 @@ static const char sim_usage[] =
     "  boot     reset the device: the bootloader runs (optionally with a power cut)\n"
     "  confirm  what the running application does to keep a test image\n"
     "  status   each slot's image, trailer and the last boot record (--json for scripts)\n"
+    "  run      run the device: bootloaders, then the application's SMP server on UDP\n"
     "\n"
     "Exit codes: 0 success, 1 failure, 2 usage error, 3 no bootable image,\n"
     "4 the power was cut (sim boot --cut-after).\n"
@@ -915,6 +923,178 @@ static int cmd_status(int argc, char **argv)
     return TB_EXIT_OK;
 }
 
+/* ---- run: the device with its application's SMP server ------------------ */
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+/* A reset of the simulated board: the bootloader runs, the net core boots. */
+static int run_reset(struct sim *s, struct tb_boot_record *rec)
+{
+    int rc = tb_boot_go(&s->cfg, rec);
+    s->life.boots++;
+    if (rc == TB_OK || rc == TB_E_BOOT_NO_IMAGE) {
+        (void)tb_simnet_settle(&s->net, 2000000);
+        if (record_save(s->dir, rec) != 0 || sim_save(s) != 0) {
+            return TB_E_IO;
+        }
+    }
+    printf("[bootloader] ");
+    fflush(stdout);
+    print_record(rec, &s->lay);
+    if (rc == TB_OK) {
+        char v[32];
+        version_str(&rec->img[0].to, v, sizeof(v));
+        printf("[app] image 0 version %s runs (%s); SMP server up\n", v, rec->img[0].confirmed ? "confirmed" : "test");
+    } else if (rc == TB_E_BOOT_NO_IMAGE) {
+        printf("[bootloader] no bootable image: serving SMP for a recovery upload\n");
+    }
+    fflush(stdout);
+    return rc == TB_E_BOOT_NO_IMAGE ? TB_OK : rc;
+}
+
+static int parse_addr(const char *spec, struct sockaddr_in *sa)
+{
+    char host[64];
+    const char *colon = strrchr(spec, ':');
+    uint32_t port;
+    memset(sa, 0, sizeof(*sa));
+    sa->sin_family = AF_INET;
+    if (colon == NULL || (size_t)(colon - spec) >= sizeof(host) || cli_parse_u32(colon + 1, &port) != 0 ||
+        port == 0 || port > 65535) {
+        return -1;
+    }
+    memcpy(host, spec, (size_t)(colon - spec));
+    host[colon - spec] = '\0';
+    sa->sin_port = htons((uint16_t)port);
+    return inet_pton(AF_INET, host[0] ? host : "127.0.0.1", &sa->sin_addr) == 1 ? 0 : -1;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    enum { OPT_UDP = 256, OPT_FOR, OPT_DROP };
+    static const struct option opts[] = {{"udp", required_argument, NULL, OPT_UDP},
+                                         {"for", required_argument, NULL, OPT_FOR},
+                                         {"drop", required_argument, NULL, OPT_DROP},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *udp = "127.0.0.1:1337";
+    uint32_t seconds = 0, drop_at = 0, drop_n = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_UDP: udp = optarg; break;
+        case OPT_FOR:
+            if (cli_parse_u32(optarg, &seconds) != 0) {
+                return usage_error("run", "--for takes seconds");
+            }
+            break;
+        case OPT_DROP: {
+            /* a link that drops requests N..N+K-1 (counted from 1): tests of resume */
+            char *colon = strchr(optarg, ':');
+            if (colon == NULL || (*colon = '\0', cli_parse_u32(optarg, &drop_at) != 0) ||
+                cli_parse_u32(colon + 1, &drop_n) != 0) {
+                return usage_error("run", "--drop is N:K");
+            }
+            break;
+        }
+        case 'h':
+            printf("usage: twinboot sim run DIR [--udp ADDR:PORT] [--for SECONDS]\n\n"
+                   "Run the simulated device: the bootloader at power-on, then the application's\n"
+                   "SMP server (as Zephyr's mcumgr) on UDP, loopback port 1337 by default.\n"
+                   "An SMP 'reset' runs the bootloaders again, exactly as on the board. Stops on\n"
+                   "Ctrl-C / SIGTERM, or after --for SECONDS.\n\n"
+                   "  --drop N:K   lose requests N to N+K-1 (a flaky link, for resume tests)\n");
+            return TB_EXIT_OK;
+        default: return usage_error("run", "unknown option");
+        }
+    }
+    if (optind + 1 != argc) {
+        return usage_error("run", "needs DIR");
+    }
+    struct sockaddr_in sa;
+    if (parse_addr(udp, &sa) != 0) {
+        return usage_error("run", "--udp is ADDR:PORT, e.g. 127.0.0.1:1337");
+    }
+    struct sim s;
+    if (sim_open(&s, argv[optind]) != 0) {
+        return TB_EXIT_FAIL;
+    }
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        fprintf(stderr, "twinboot sim run: cannot listen on udp %s: %s\n", udp, strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+        }
+        sim_close(&s);
+        return TB_EXIT_FAIL;
+    }
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    struct tb_boot_record rec;
+    struct tb_smp_server srv;
+    int exit_code = TB_EXIT_OK;
+    if (run_reset(&s, &rec) != TB_OK) {
+        exit_code = TB_EXIT_FAIL;
+        goto out;
+    }
+    struct tb_smp_env env = {&s.cfg, &rec, 2048, 4, "twinboot simulated nRF5340 DK"};
+    tb_smp_init(&srv, &env);
+    printf("[app] SMP over UDP on %s\n", udp);
+    fflush(stdout);
+    time_t until = seconds ? time(NULL) + (time_t)seconds : 0;
+    static uint8_t req[2048], rsp[2048];
+    bool dirty = false;
+    uint32_t received = 0;
+    while (!stop_requested && (until == 0 || time(NULL) < until)) {
+        struct pollfd pfd = {fd, POLLIN, 0};
+        if (poll(&pfd, 1, 200) <= 0) {
+            /* idle: the flash files catch up (a board keeps its flash; the files are that flash) */
+            if (dirty && sim_save(&s) != 0) {
+                exit_code = TB_EXIT_FAIL;
+                break;
+            }
+            dirty = false;
+            continue;
+        }
+        struct sockaddr_in from;
+        socklen_t fl = sizeof(from);
+        ssize_t n = recvfrom(fd, req, sizeof(req), 0, (struct sockaddr *)&from, &fl);
+        size_t rn;
+        if (drop_n > 0 && ++received >= drop_at && received < drop_at + drop_n) {
+            continue;
+        }
+        if (n <= 0 || tb_smp_handle(&srv, req, (size_t)n, rsp, sizeof(rsp), &rn) != TB_OK) {
+            continue;
+        }
+        (void)sendto(fd, rsp, rn, 0, (struct sockaddr *)&from, fl);
+        dirty = dirty || (req[0] & 7U) == TB_SMP_OP_WRITE;
+        if (srv.reset_requested) {
+            /* the answer went out: now the board resets and the bootloaders run */
+            printf("[app] reset requested over SMP\n");
+            if (sim_save(&s) != 0 || run_reset(&s, &rec) != TB_OK) {
+                exit_code = TB_EXIT_FAIL;
+                break;
+            }
+            tb_smp_init(&srv, &env);
+            dirty = false;
+        }
+    }
+    if (dirty && sim_save(&s) != 0) {
+        exit_code = TB_EXIT_FAIL;
+    }
+    printf("[sim] stopped\n");
+out:
+    close(fd);
+    sim_close(&s);
+    return exit_code;
+}
+
 int cmd_sim(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -930,6 +1110,7 @@ int cmd_sim(int argc, char **argv)
     if (strcmp(cmd, "boot") == 0) return cmd_boot(argc, argv);
     if (strcmp(cmd, "confirm") == 0) return cmd_confirm(argc, argv);
     if (strcmp(cmd, "status") == 0) return cmd_status(argc, argv);
+    if (strcmp(cmd, "run") == 0) return cmd_run(argc, argv);
     fprintf(stderr, "twinboot sim: unknown command '%s'\n\n%s", cmd, sim_usage);
     return TB_EXIT_USAGE;
 }

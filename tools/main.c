@@ -10,19 +10,28 @@
 #endif
 
 static const char usage[] =
-    "usage: twinboot <group> <command> [options]\n"
+    "usage: twinboot [--conn udp:HOST:PORT] [--json] <group> <command> [options]\n"
     "\n"
     "Power-fail-safe dual-core bootloader and DFU tools for the nRF5340.\n"
     "\n"
     "groups:\n"
-    "  image   keygen, getpub, getpubhash, sign, verify, dumpinfo (imgtool's names)\n"
-    "  sim     the simulated nRF5340 DK: new, load, status\n"
+    "  image   keygen, getpub, getpubhash, sign, verify, dumpinfo (imgtool's names);\n"
+    "          list, upload, test, confirm, erase over SMP (mcumgr's names)\n"
+    "  reset   reset the device over SMP\n"
+    "  echo    echo a text over SMP\n"
+    "  sim     the simulated nRF5340 DK: new, load, boot, confirm, status, run\n"
     "\n"
     "options:\n"
     "  -h, --help      this text; 'twinboot <group> --help' for a group\n"
     "      --version   print the version\n"
+    "      --conn C    the device for SMP commands (default udp:127.0.0.1:1337)\n"
+    "      --json      machine-readable output of SMP commands\n"
     "\n"
-    "Exit codes: 0 success, 1 failure, 2 usage error, 3 no bootable image.\n";
+    "Exit codes: 0 success, 1 failure, 2 usage error, 3 no bootable image,\n"
+    "4 power cut (sim boot --cut-after), 5 no answer from the device.\n";
+
+const char *cli_conn = "udp:127.0.0.1:1337";
+bool cli_json = false;
 
 int cli_parse_u32(const char *s, uint32_t *out)
 {
@@ -64,6 +73,21 @@ void cli_hex(const uint8_t *p, size_t n, char *out)
 
 int main(int argc, char **argv)
 {
+    /* --conn and --json may stand anywhere, as with mcumgr */
+    int out = 1;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--conn") == 0 && i + 1 < argc) {
+            cli_conn = argv[++i];
+        } else if (strncmp(argv[i], "--conn=", 7) == 0) {
+            cli_conn = argv[i] + 7;
+        } else if (strcmp(argv[i], "--json") == 0 && (i < 2 || strcmp(argv[1], "sim") != 0)) {
+            cli_json = true;
+        } else {
+            argv[out++] = argv[i];
+        }
+    }
+    argc = out;
+    argv[argc] = NULL;
     if (argc < 2) {
         fputs(usage, stderr);
         return TB_EXIT_USAGE;
@@ -81,6 +105,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "sim") == 0) {
         return cmd_sim(argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "reset") == 0 || strcmp(argv[1], "echo") == 0) {
+        return cmd_mgmt(argc - 1, argv + 1, cli_conn, cli_json);
     }
     fprintf(stderr, "twinboot: unknown group '%s'\n\n%s", argv[1], usage);
     return TB_EXIT_USAGE;

@@ -79,6 +79,20 @@ int tb_boot_go(const struct tb_boot_config *cfg, struct tb_boot_record *rec);
 int tb_boot_request(const struct tb_boot_config *cfg, int image, bool permanent);
 int tb_boot_confirm(const struct tb_boot_config *cfg, int image);
 
+/* What a slot holds, for management (SMP "image list"). Slot 0 of a
+ * handover image is the net core's, known from the app core's journal. */
+struct tb_slot_state {
+    bool present;    /* a valid image, signed by a trusted key */
+    struct tb_image_version ver;
+    uint8_t hash[32];
+    uint32_t size;   /* header + payload + TLVs */
+    bool bootable;
+    bool confirmed;  /* slot 0: the image will stay */
+    bool pending;    /* slot 1: requested for the next reset */
+    bool permanent;  /* slot 1: requested as permanent */
+};
+int tb_boot_slot_state(const struct tb_boot_config *cfg, int image, int slot, struct tb_slot_state *st);
+
 const char *tb_boot_action_name(int action);
 
 #ifdef __cplusplus

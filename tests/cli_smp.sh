@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# End to end over SMP/UDP on loopback: `twinboot sim run` as the device,
+# `twinboot` as the client, the app-core and net-core stories, resume after a
+# dropped link, and the errors a script must be able to tell apart.
+set -u
+T="$1"; SRC="$2"; V="$3"
+W=$(mktemp -d)
+PORT=$((20000 + RANDOM % 30000))
+C="--conn udp:127.0.0.1:$PORT"
+SIM_PID=
+cleanup() { [ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$W"; }
+trap cleanup EXIT
+pass=0; fail=0
+ok()  { pass=$((pass+1)); }
+bad() { fail=$((fail+1)); echo "FAIL: $*"; }
+expect_rc() { local want=$1; shift; "$@" >"$W/out" 2>"$W/err"; local rc=$?
+    [ "$rc" = "$want" ] && ok || bad "rc $rc (want $want): $* :: $(head -c 400 "$W/err")"; }
+start() { # start the device, wait until it answers
+    $T sim run "$W/dk" --udp 127.0.0.1:$PORT --for 300 "$@" > "$W/run.log" 2>&1 &
+    SIM_PID=$!
+    for _ in $(seq 50); do $T $C echo up >/dev/null 2>&1 && return 0; sleep 0.1; done
+    bad "device did not come up: $(cat "$W/run.log")"
+}
+stop() { kill "$SIM_PID" 2>/dev/null; wait "$SIM_PID" 2>/dev/null; SIM_PID=; }
+hash_of() { # image slot -> hash from the JSON list
+    $T $C --json image list | tr '{' '\n' | grep "\"image\":$1,\"slot\":$2," | sed 's/.*"hash":"\([0-9a-f]*\)".*/\1/'
+}
+
+K="$SRC/keys/root-ed25519.pem"
+$T image sign -k "$K" -H 0x200 -S 0xe0000 --align 4 -v 1.0.0 "$V/payload-40k.bin" "$W/v1.bin"
+$T image sign -k "$K" -H 0x200 -S 0xe0000 --align 4 -v 2.0.0 "$V/payload-raw-40k.bin" --pad-header "$W/v2.bin"
+$T image sign -k "$K" -H 0x200 -S 0x40000 --align 4 -v 1.1.0 "$V/payload-40k.bin" "$W/n1.bin"
+$T image sign -k "$K" -H 0x200 -S 0x40000 --align 4 -v 2.1.0 "$V/payload-raw-40k.bin" --pad-header "$W/n2.bin"
+$T sim new "$W/dk" >/dev/null
+$T sim load "$W/dk" --slot primary "$W/v1.bin" >/dev/null
+$T sim load "$W/dk" --image 1 --confirm "$W/n1.bin" >/dev/null
+
+# no device: exit 5, and the message says what to do
+expect_rc 5 $T --conn udp:127.0.0.1:$((PORT + 1)) echo hi
+grep -q "is it running" "$W/err" && ok || bad "no-device message"
+expect_rc 0 $T image list --help
+
+start
+expect_rc 0 $T $C echo "hello twinboot"
+grep -q "hello twinboot" "$W/out" && ok || bad "echo"
+expect_rc 0 $T $C image list
+grep -q "flags: confirmed active" "$W/out" && ok || bad "list: $(cat "$W/out")"
+[ "$(hash_of 0 0)" != "" ] && ok || bad "json list"
+
+# app core: upload, test, reset -> new app runs; reset without confirm -> reverted
+expect_rc 0 $T $C image upload "$W/v2.bin"
+grep -q "uploaded" "$W/out" && grep -q "100%" "$W/err" && ok || bad "upload output"
+H2=$(hash_of 0 1)
+expect_rc 0 $T $C image test "$H2"
+grep -q "pending test; reset to apply" "$W/out" && ok || bad "pending message"
+expect_rc 0 $T $C reset
+sleep 0.5
+[ "$(hash_of 0 0)" = "$H2" ] && ok || bad "v2 does not run after reset"
+$T $C --json image list | grep -q "\"image\":0,\"slot\":0,\"version\":\"2.0.0\",\"hash\":\"$H2\",\"bootable\":true,\"pending\":false,\"confirmed\":false,\"active\":true" && ok || bad "v2 not a test: $($T $C --json image list)"
+expect_rc 0 $T $C reset
+sleep 0.5
+[ "$(hash_of 0 0)" != "$H2" ] && ok || bad "not reverted"
+# test, reset, confirm, reset -> stays
+expect_rc 0 $T $C image test "$H2"
+expect_rc 0 $T $C reset
+sleep 0.5
+expect_rc 0 $T $C image confirm
+expect_rc 0 $T $C reset
+sleep 0.5
+$T $C --json image list | grep -q "\"image\":0,\"slot\":0,\"version\":\"2.0.0\",\"hash\":\"$H2\",\"bootable\":true,\"pending\":false,\"confirmed\":true,\"active\":true" && ok || bad "v2 not confirmed"
+
+# net core: image 1 with test, reset -> both boot; the net image is image 1 slot 0
+expect_rc 0 $T $C image upload -n 1 "$W/n2.bin"
+N2=$(hash_of 1 1)
+expect_rc 0 $T $C image test "$N2"
+expect_rc 0 $T $C reset
+sleep 0.5
+[ "$(hash_of 1 0)" = "$N2" ] && ok || bad "net image not installed"
+expect_rc 0 $T $C image confirm "$N2"
+grep -q "version: 2.1.0" "$W/out" && ok || bad "net confirm"
+expect_rc 0 $T $C reset
+sleep 0.5
+[ "$(hash_of 1 0)" = "$N2" ] && ok || bad "net image did not stay"
+
+# errors scripts can tell apart
+expect_rc 1 $T $C image test 0000000000000000000000000000000000000000000000000000000000000000
+grep -q "no image with that hash" "$W/err" && ok || bad "hash-not-found message"
+expect_rc 2 $T $C image test 1234
+expect_rc 1 $T $C image erase 0
+grep -q "never the running one" "$W/err" && ok || bad "erase running message"
+head -c 2000000 /dev/zero > "$W/big.bin"
+expect_rc 1 $T $C image upload "$W/big.bin"
+grep -q "larger than the slot" "$W/err" && ok || bad "too-large message"
+stop
+
+# a link that drops requests in the middle of an upload: the client resumes by itself
+start --drop 20:3
+expect_rc 0 $T $C image upload "$W/v1.bin"
+grep -q "resuming" "$W/err" && ok || bad "no resume: $(cat "$W/err")"
+[ "$(hash_of 0 1)" = "$($T image verify "$W/v1.bin" | awk '/digest/ {print $3}')" ] && ok || bad "resumed upload differs"
+stop
+grep -q "reset requested over SMP" "$W/run.log" || true
+
+echo "cli_smp: $pass passed, $fail failed"
+[ $fail -eq 0 ]

@@ -1,0 +1,485 @@
+/* The SMP server: each command as Zephyr answers it, uploads with resume,
+ * and a correct error response for every bad request. Requests are built
+ * and responses read with libcbor's own (allocating) API, independent of
+ * the server's reader and writer. */
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cbor.h>
+#include <cmocka.h>
+
+#include "harness.h"
+#include "twinboot/error.h"
+#include "twinboot/smp.h"
+
+#define SLOT 0xa000U
+#define NSEC 0x9000U
+
+struct fix {
+    struct world w;
+    struct tb_boot_record rec;
+    struct tb_smp_server s;
+    struct tb_signed app1, app2, net1;
+    uint8_t rsp[2048];
+    size_t rsp_len;
+    cbor_item_t *body; /* the last response's CBOR */
+    struct tb_smp_hdr rh;
+};
+
+static uint8_t g_seq;
+
+static int setup(void **state)
+{
+    struct fix *f = calloc(1, sizeof(*f));
+    world_init(&f->w, TB_STRATEGY_SWAP, SLOT, true);
+    f->app1 = make_signed(1, 30, SLOT, 1, NULL, 0);
+    f->app2 = make_signed(2, 20, SLOT, 2, NULL, 0);
+    f->net1 = make_signed(1, 12, NSEC, 3, NULL, 0);
+    put_region(&f->w, &f->w.lay.img[0].primary, &f->app1);
+    put_region(&f->w, &f->w.lay.img[1].primary, &f->net1);
+    assert_int_equal(tb_boot_go(&f->w.cfg, &f->rec), TB_OK);
+    struct tb_smp_env env = {&f->w.cfg, &f->rec, 1024, 4, "twinboot test device"};
+    tb_smp_init(&f->s, &env);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fix *f = *state;
+    if (f->body) {
+        cbor_decref(&f->body);
+    }
+    tb_signed_free(&f->app1);
+    tb_signed_free(&f->app2);
+    tb_signed_free(&f->net1);
+    world_free(&f->w);
+    free(f);
+    return 0;
+}
+
+/* Send header + CBOR map (built by the caller, or raw bytes). */
+static void send_raw(struct fix *f, const uint8_t *msg, size_t len)
+{
+    if (f->body) {
+        cbor_decref(&f->body);
+    }
+    assert_int_equal(tb_smp_handle(&f->s, msg, len, f->rsp, sizeof(f->rsp), &f->rsp_len), TB_OK);
+    assert_true(f->rsp_len >= TB_SMP_HDR_SIZE);
+    tb_smp_hdr_decode(f->rsp, &f->rh);
+    assert_int_equal(f->rh.len, f->rsp_len - TB_SMP_HDR_SIZE);
+    struct cbor_load_result res;
+    f->body = cbor_load(f->rsp + TB_SMP_HDR_SIZE, f->rh.len, &res);
+    assert_non_null(f->body);
+    assert_int_equal(res.error.code, CBOR_ERR_NONE);
+    assert_true(cbor_isa_map(f->body));
+}
+
+static void send(struct fix *f, int ver, int op, int group, int id, cbor_item_t *map)
+{
+    uint8_t msg[4096];
+    unsigned char *buf = NULL;
+    size_t cap = 0, n = map ? cbor_serialize_alloc(map, &buf, &cap) : 0;
+    struct tb_smp_hdr h = {(uint8_t)op, (uint8_t)ver, 0, (uint16_t)n, (uint16_t)group, ++g_seq, (uint8_t)id};
+    tb_smp_hdr_encode(&h, msg);
+    assert_true(n + 8 <= sizeof(msg));
+    if (n) {
+        memcpy(msg + 8, buf, n);
+    }
+    free(buf);
+    if (map) {
+        cbor_decref(&map);
+    }
+    send_raw(f, msg, n + 8);
+    assert_int_equal(f->rh.seq, g_seq);
+    assert_int_equal(f->rh.op, op | 1);
+    assert_int_equal(f->rh.group, group);
+    assert_int_equal(f->rh.id, id);
+    assert_int_equal(f->rh.version, ver);
+}
+
+static cbor_item_t *get(cbor_item_t *map, const char *key)
+{
+    struct cbor_pair *p = cbor_map_handle(map);
+    for (size_t i = 0; i < cbor_map_size(map); i++) {
+        if (cbor_isa_string(p[i].key) && cbor_string_length(p[i].key) == strlen(key) &&
+            memcmp(cbor_string_handle(p[i].key), key, strlen(key)) == 0) {
+            return p[i].value;
+        }
+    }
+    return NULL;
+}
+
+static uint64_t uget(cbor_item_t *map, const char *key)
+{
+    cbor_item_t *v = get(map, key);
+    assert_non_null(v);
+    assert_true(cbor_isa_uint(v));
+    return cbor_get_int(v);
+}
+
+static void add(cbor_item_t *m, const char *k, cbor_item_t *v)
+{
+    assert_true(cbor_map_add(m, (struct cbor_pair){cbor_move(cbor_build_string(k)), cbor_move(v)}));
+}
+
+static cbor_item_t *map(void) { return cbor_new_indefinite_map(); }
+
+/* v1: {"rc": N}; v2 group error: {"err": {"group": G, "rc": N}} */
+static void expect_rc(struct fix *f, uint64_t rc)
+{
+    assert_int_equal(cbor_map_size(f->body), 1);
+    assert_int_equal(uget(f->body, "rc"), rc);
+}
+
+static void expect_err(struct fix *f, uint64_t group, uint64_t rc)
+{
+    cbor_item_t *e = get(f->body, "err");
+    assert_non_null(e);
+    assert_int_equal(uget(e, "group"), group);
+    assert_int_equal(uget(e, "rc"), rc);
+}
+
+/* ---- OS group ------------------------------------------------------------- */
+
+static void test_os(void **state)
+{
+    struct fix *f = *state;
+    for (int ver = 0; ver <= 1; ver++) {
+        cbor_item_t *m = map();
+        add(m, "d", cbor_build_string("hello"));
+        send(f, ver, 2, 0, 0, m);
+        cbor_item_t *r = get(f->body, "r");
+        assert_non_null(r);
+        assert_memory_equal(cbor_string_handle(r), "hello", 5);
+        assert_int_equal(cbor_map_size(f->body), 1); /* nothing else: strict clients reject extra keys */
+    }
+    send(f, 1, 0, 0, 6, map());
+    assert_int_equal(uget(f->body, "buf_size"), 1024);
+    assert_int_equal(uget(f->body, "buf_count"), 4);
+    send(f, 1, 0, 0, 7, NULL); /* no payload at all reads as {} */
+    assert_non_null(get(f->body, "output"));
+    send(f, 1, 0, 0, 8, map());
+    assert_memory_equal(cbor_string_handle(get(f->body, "bootloader")), "MCUboot", 7);
+    cbor_item_t *q = map();
+    add(q, "query", cbor_build_string("mode"));
+    send(f, 1, 0, 0, 8, q);
+    assert_int_equal(uget(f->body, "mode"), 3);
+    q = map();
+    add(q, "query", cbor_build_string("colour"));
+    send(f, 1, 0, 0, 8, q);
+    expect_rc(f, TB_MGMT_ENOTSUP);
+    /* reset: answered first, done after */
+    assert_false(f->s.reset_requested);
+    send(f, 1, 2, 0, 5, map());
+    assert_int_equal(cbor_map_size(f->body), 0);
+    assert_true(f->s.reset_requested);
+}
+
+/* ---- image group --------------------------------------------------------- */
+
+/* image list: the entries for (image, slot), as a small table */
+struct entry {
+    int image, slot;
+    char version[16];
+    bool bootable, pending, confirmed, active, permanent;
+    uint8_t hash[32];
+};
+
+static int list(struct fix *f, struct entry *e, int max)
+{
+    send(f, 1, 0, 1, 0, map());
+    cbor_item_t *imgs = get(f->body, "images");
+    assert_non_null(imgs);
+    int n = (int)cbor_array_size(imgs);
+    assert_true(n <= max);
+    for (int i = 0; i < n; i++) {
+        cbor_item_t *m = cbor_array_get(imgs, (size_t)i);
+        memset(&e[i], 0, sizeof(e[i]));
+        e[i].image = (int)uget(m, "image");
+        e[i].slot = (int)uget(m, "slot");
+        cbor_item_t *v = get(m, "version");
+        memcpy(e[i].version, cbor_string_handle(v), cbor_string_length(v) < 15 ? cbor_string_length(v) : 15);
+        cbor_item_t *h = get(m, "hash");
+        assert_true(cbor_isa_bytestring(h) && cbor_bytestring_length(h) == 32);
+        memcpy(e[i].hash, cbor_bytestring_handle(h), 32);
+        static const char *flags[] = {"bootable", "pending", "confirmed", "active", "permanent"};
+        bool *dst[] = {&e[i].bootable, &e[i].pending, &e[i].confirmed, &e[i].active, &e[i].permanent};
+        for (int k = 0; k < 5; k++) {
+            cbor_item_t *b = get(m, flags[k]);
+            if (b != NULL) {
+                assert_true(cbor_is_bool(b) && cbor_get_bool(b)); /* false ones are left out */
+                *dst[k] = true;
+            }
+        }
+        cbor_decref(&m);
+    }
+    return n;
+}
+
+static void upload(struct fix *f, int image, const uint8_t *d, size_t len, size_t chunk, size_t stop_at)
+{
+    uint8_t sha[32];
+    struct tb_hash_ctx c;
+    assert_int_equal(tb_hash_init(&c, TB_HASH_SHA256), TB_OK);
+    assert_int_equal(tb_hash_update(&c, d, len), TB_OK);
+    assert_int_equal(tb_hash_finish(&c, sha), TB_OK);
+    size_t off = 0;
+    while (off < len && off < stop_at) {
+        size_t n = len - off < chunk ? len - off : chunk;
+        cbor_item_t *m = map();
+        if (off == 0) {
+            add(m, "image", cbor_build_uint8((uint8_t)image));
+            add(m, "len", cbor_build_uint32((uint32_t)len));
+            add(m, "sha", cbor_build_bytestring(sha, 32));
+        }
+        add(m, "off", cbor_build_uint32((uint32_t)off));
+        add(m, "data", cbor_build_bytestring(d + off, n));
+        send(f, 1, 2, 1, 1, m);
+        uint64_t next = uget(f->body, "off");
+        assert_true(next > off);
+        off = (size_t)next;
+    }
+    if (off == len) {
+        assert_true(cbor_get_bool(get(f->body, "match")));
+    }
+}
+
+static void test_list_upload_test_confirm(void **state)
+{
+    struct fix *f = *state;
+    struct entry e[4];
+    int n = list(f, e, 4);
+    assert_int_equal(n, 2); /* image 0 slot 0 and image 1 slot 0 */
+    assert_int_equal(e[0].image, 0);
+    assert_int_equal(e[0].slot, 0);
+    assert_string_equal(e[0].version, "1.0.0");
+    assert_true(e[0].bootable && e[0].confirmed && e[0].active && !e[0].pending);
+    assert_memory_equal(e[0].hash, image_hash(&f->app1), 32);
+    assert_int_equal(e[1].image, 1);
+    assert_true(e[1].confirmed && e[1].active);
+    assert_memory_equal(e[1].hash, image_hash(&f->net1), 32);
+
+    upload(f, 0, f->app2.data, f->app2.len, 700, SIZE_MAX);
+    n = list(f, e, 4);
+    assert_int_equal(n, 3);
+    assert_int_equal(e[1].slot, 1);
+    assert_string_equal(e[1].version, "2.0.0");
+    assert_false(e[1].pending);
+
+    /* test: pending; reset; it runs, not confirmed */
+    cbor_item_t *m = map();
+    add(m, "hash", cbor_build_bytestring(image_hash(&f->app2), 32));
+    add(m, "confirm", cbor_build_bool(false));
+    send(f, 1, 2, 1, 0, m);
+    assert_non_null(get(f->body, "images")); /* answered with the new state */
+    n = list(f, e, 4);
+    assert_true(e[1].pending && !e[1].permanent);
+    /* "test" of the image that runs is refused */
+    m = map();
+    add(m, "hash", cbor_build_bytestring(image_hash(&f->app1), 32));
+    add(m, "confirm", cbor_build_bool(false));
+    send(f, 1, 2, 1, 0, m);
+    expect_err(f, 1, TB_IMG_ERR_IMAGE_SETTING_TEST_TO_ACTIVE_DENIED);
+
+    assert_int_equal(tb_boot_go(&f->w.cfg, &f->rec), TB_OK);
+    n = list(f, e, 4);
+    assert_string_equal(e[0].version, "2.0.0");
+    assert_true(e[0].active && !e[0].confirmed);
+    /* confirm without a hash: the running image */
+    m = map();
+    add(m, "confirm", cbor_build_bool(true));
+    send(f, 1, 2, 1, 0, m);
+    n = list(f, e, 4);
+    assert_true(e[0].confirmed);
+    assert_int_equal(tb_boot_go(&f->w.cfg, &f->rec), TB_OK);
+    assert_int_equal(f->rec.img[0].to.major, 2);
+    assert_true(f->rec.img[0].confirmed);
+
+    /* slot info */
+    send(f, 1, 0, 1, 6, map());
+    cbor_item_t *imgs = get(f->body, "images");
+    assert_int_equal(cbor_array_size(imgs), 2);
+    cbor_item_t *i0 = cbor_array_get(imgs, 0);
+    assert_int_equal(uget(i0, "max_image_size"), SLOT - 0x1000);
+    cbor_decref(&i0);
+    /* erase the secondary; never the running slot */
+    send(f, 1, 2, 1, 5, map());
+    assert_int_equal(cbor_map_size(f->body), 0);
+    m = map();
+    add(m, "slot", cbor_build_uint8(0));
+    send(f, 1, 2, 1, 5, m);
+    expect_err(f, 1, TB_IMG_ERR_INVALID_SLOT);
+    m = map();
+    add(m, "slot", cbor_build_uint8(0));
+    send(f, 0, 2, 1, 5, m);
+    expect_rc(f, TB_MGMT_EBADSTATE);
+}
+
+static void test_upload_resume_and_gaps(void **state)
+{
+    struct fix *f = *state;
+    const struct tb_signed *img = &f->app2;
+    upload(f, 0, img->data, img->len, 512, 2048); /* the connection drops at 2048 */
+    /* a new client sends off=0 with the same len and sha: it is told where to go on */
+    upload(f, 0, img->data, img->len, 512, 1);
+    assert_int_equal(uget(f->body, "off"), 2048);
+    /* an offset gap: the data is dropped, the expected offset comes back */
+    cbor_item_t *m = map();
+    add(m, "off", cbor_build_uint32(4096));
+    add(m, "data", cbor_build_bytestring(img->data + 4096, 100));
+    send(f, 1, 2, 1, 1, m);
+    assert_int_equal(uget(f->body, "off"), 2048);
+    /* the rest from 2048 */
+    size_t off = 2048;
+    while (off < img->len) {
+        size_t n = img->len - off < 333 ? img->len - off : 333;
+        m = map();
+        add(m, "off", cbor_build_uint32((uint32_t)off));
+        add(m, "data", cbor_build_bytestring(img->data + off, n));
+        send(f, 1, 2, 1, 1, m);
+        off = (size_t)uget(f->body, "off");
+    }
+    assert_true(cbor_get_bool(get(f->body, "match")));
+    struct tb_slot_state st;
+    assert_int_equal(tb_boot_slot_state(&f->w.cfg, 0, 1, &st), TB_OK);
+    assert_true(st.present);
+    assert_memory_equal(st.hash, image_hash(img), 32);
+}
+
+/* ---- bad requests -------------------------------------------------------- */
+
+static void test_bad_requests(void **state)
+{
+    struct fix *f = *state;
+    uint8_t msg[64];
+    struct tb_smp_hdr h = {2, 1, 0, 0, 0, 77, 0};
+
+    /* truncated header: an error all the same, with what was there */
+    tb_smp_hdr_encode(&h, msg);
+    send_raw(f, msg, 5);
+    expect_rc(f, TB_MGMT_EINVAL);
+    /* length field and payload disagree */
+    h.len = 10;
+    tb_smp_hdr_encode(&h, msg);
+    msg[8] = 0xa0;
+    send_raw(f, msg, 9);
+    expect_rc(f, TB_MGMT_EINVAL);
+    assert_int_equal(f->rh.seq, 77);
+    /* not CBOR, not a map, a nested map, trailing bytes, a key not text, text not UTF-8 */
+    static const uint8_t bad[][8] = {{0xff}, {0x01}, {0xa1, 0x61, 'd', 0xa0}, {0xa0, 0x00}, {0x5f}, {0xa1, 0x01, 0x02},
+                                     {0xa1, 0x61, 'd', 0x63, 'h', 0xa2, 'o'}};
+    static const size_t badlen[] = {1, 1, 4, 2, 1, 3, 7};
+    for (size_t i = 0; i < 7; i++) {
+        h.len = (uint16_t)badlen[i];
+        tb_smp_hdr_encode(&h, msg);
+        memcpy(msg + 8, bad[i], badlen[i]);
+        send_raw(f, msg, 8 + badlen[i]);
+        expect_rc(f, TB_MGMT_EINVAL);
+    }
+    /* wrong field types */
+    cbor_item_t *m = map();
+    add(m, "d", cbor_build_uint8(5));
+    send(f, 1, 2, 0, 0, m);
+    expect_rc(f, TB_MGMT_EINVAL);
+    m = map();
+    add(m, "off", cbor_build_string("0"));
+    add(m, "data", cbor_build_bytestring((const uint8_t *)"x", 1));
+    send(f, 1, 2, 1, 1, m);
+    expect_rc(f, TB_MGMT_EINVAL);
+    /* unknown group, unknown command: SMP-layer errors, {"rc": 8} in v1 and v2 */
+    send(f, 1, 0, 99, 0, map());
+    expect_rc(f, TB_MGMT_ENOTSUP);
+    send(f, 0, 0, 1, 42, map());
+    expect_rc(f, TB_MGMT_ENOTSUP);
+    /* an image larger than the slot; an image number the device does not have */
+    m = map();
+    add(m, "off", cbor_build_uint8(0));
+    add(m, "len", cbor_build_uint32(SLOT));
+    add(m, "data", cbor_build_bytestring(f->app2.data, 64));
+    send(f, 1, 2, 1, 1, m);
+    expect_err(f, 1, TB_IMG_ERR_INVALID_IMAGE_TOO_LARGE);
+    m = map();
+    add(m, "off", cbor_build_uint8(0));
+    add(m, "len", cbor_build_uint32(100));
+    add(m, "image", cbor_build_uint8(7));
+    add(m, "data", cbor_build_bytestring(f->app2.data, 64));
+    send(f, 0, 2, 1, 1, m);
+    expect_rc(f, TB_MGMT_EINVAL);
+    /* a sha that does not match what arrived */
+    uint8_t sha[32] = {1, 2, 3};
+    m = map();
+    add(m, "off", cbor_build_uint8(0));
+    add(m, "len", cbor_build_uint32(64));
+    add(m, "sha", cbor_build_bytestring(sha, 32));
+    add(m, "data", cbor_build_bytestring(f->app2.data, 64));
+    send(f, 1, 2, 1, 1, m);
+    expect_err(f, 1, TB_IMG_ERR_INVALID_HASH);
+    /* test of a hash the device does not have */
+    m = map();
+    add(m, "hash", cbor_build_bytestring(sha, 32));
+    add(m, "confirm", cbor_build_bool(false));
+    send(f, 1, 2, 1, 0, m);
+    expect_err(f, 1, TB_IMG_ERR_HASH_NOT_FOUND);
+    /* a response frame is not answered */
+    h = (struct tb_smp_hdr){3, 1, 0, 1, 0, 1, 0};
+    tb_smp_hdr_encode(&h, msg);
+    msg[8] = 0xa0;
+    assert_int_equal(tb_smp_handle(&f->s, msg, 9, f->rsp, sizeof(f->rsp), &f->rsp_len), TB_E_INVAL);
+}
+
+/* Random and mutated frames: always a well-formed answer or none, never a
+ * write outside the slots (the simulator would refuse it), never a crash. */
+static void test_random_frames(void **state)
+{
+    struct fix *f = *state;
+    uint32_t x = 12345;
+    uint8_t msg[300];
+    for (int i = 0; i < 20000; i++) {
+        size_t len = 1 + (x % sizeof(msg));
+        for (size_t k = 0; k < len; k++) {
+            x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+            msg[k] = (uint8_t)x;
+        }
+        msg[0] &= 0x0a; /* requests, v1/v2 */
+        if (len >= 8) {
+            msg[2] = (uint8_t)((len - 8) >> 8);
+            msg[3] = (uint8_t)(len - 8);
+            msg[4] = 0;
+            msg[5] &= 1;
+            msg[7] &= 7;
+            msg[8 % len] = (uint8_t)(0xa0 | (msg[8 % len] & 0x1f));
+        }
+        size_t n;
+        int rc = tb_smp_handle(&f->s, msg, len, f->rsp, sizeof(f->rsp), &n);
+        assert_true(rc == TB_OK || rc == TB_E_INVAL);
+        if (rc == TB_OK) {
+            struct cbor_load_result res;
+            cbor_item_t *it = cbor_load(f->rsp + 8, n - 8, &res);
+            assert_non_null(it);
+            assert_true(cbor_isa_map(it));
+            cbor_decref(&it);
+        }
+    }
+    /* the device still boots what it ran */
+    assert_int_equal(tb_boot_go(&f->w.cfg, &f->rec), TB_OK);
+    assert_true(f->rec.img[0].valid);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_os, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_list_upload_test_confirm, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upload_resume_and_gaps, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_random_frames, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

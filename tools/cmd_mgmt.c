@@ -1,0 +1,504 @@
+/* The SMP client side of `twinboot`: mcumgr's verbs (image list / upload /
+ * test / confirm / erase, reset, echo) over UDP, with a progress bar and an
+ * upload that resumes by itself after a dropped connection. */
+#define _DEFAULT_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cbor.h>
+
+#include "cli.h"
+#include "fileio.h"
+#include "twinboot/crypto.h"
+#include "twinboot/error.h"
+#include "twinboot/smp.h"
+
+#define CHUNK 1024U      /* upload data per request: well inside a 1500-byte datagram */
+#define TIMEOUT_MS 2500  /* as smpclient's later upload chunks */
+#define RETRIES 5
+
+struct conn {
+    int fd;
+    uint8_t seq;
+    int timeout_ms;
+    bool json;
+};
+
+static int conn_open(struct conn *c, const char *spec)
+{
+    char host[64];
+    uint32_t port = TB_SMP_UDP_PORT;
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    memset(c, 0, sizeof(*c));
+    c->fd = -1;
+    c->timeout_ms = TIMEOUT_MS;
+    if (strncmp(spec, "udp:", 4) != 0) {
+        fprintf(stderr, "twinboot: --conn %s: only udp:HOST:PORT is supported in this build (serial comes next)\n",
+                spec);
+        return -1;
+    }
+    const char *h = spec + 4, *colon = strrchr(h, ':');
+    size_t hl = colon ? (size_t)(colon - h) : strlen(h);
+    if (hl >= sizeof(host) || (colon && (cli_parse_u32(colon + 1, &port) != 0 || port == 0 || port > 65535))) {
+        fprintf(stderr, "twinboot: bad --conn %s (udp:HOST:PORT)\n", spec);
+        return -1;
+    }
+    memcpy(host, h, hl);
+    host[hl] = '\0';
+    if (strcmp(host, "localhost") == 0 || host[0] == '\0') {
+        strcpy(host, "127.0.0.1");
+    }
+    sa.sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+        fprintf(stderr, "twinboot: --conn %s: give an IPv4 address\n", spec);
+        return -1;
+    }
+    c->fd = socket(AF_INET, SOCK_DGRAM, 0);
+    if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        fprintf(stderr, "twinboot: cannot open %s: %s\n", spec, strerror(errno));
+        return -1;
+    }
+    c->seq = (uint8_t)time(NULL);
+    return 0;
+}
+
+/* One request, one response (matched by sequence number), with retries.
+ * Returns the response's CBOR map (caller frees), or NULL when the device
+ * did not answer. */
+static cbor_item_t *transact(struct conn *c, int op, int group, int id, cbor_item_t *map, int retries)
+{
+    uint8_t msg[2048], rsp[2048];
+    unsigned char *body = NULL;
+    size_t cap = 0, n = cbor_serialize_alloc(map, &body, &cap);
+    if (n == 0 || n + TB_SMP_HDR_SIZE > sizeof(msg)) {
+        free(body);
+        return NULL;
+    }
+    struct tb_smp_hdr h = {(uint8_t)op, 1, 0, (uint16_t)n, (uint16_t)group, ++c->seq, (uint8_t)id};
+    tb_smp_hdr_encode(&h, msg);
+    memcpy(msg + TB_SMP_HDR_SIZE, body, n);
+    free(body);
+    for (int attempt = 0; attempt <= retries; attempt++) {
+        if (send(c->fd, msg, n + TB_SMP_HDR_SIZE, 0) < 0) {
+            continue;
+        }
+        struct pollfd p = {c->fd, POLLIN, 0};
+        while (poll(&p, 1, c->timeout_ms) > 0) {
+            ssize_t got = recv(c->fd, rsp, sizeof(rsp), 0);
+            struct tb_smp_hdr rh;
+            if (got < (ssize_t)TB_SMP_HDR_SIZE) {
+                break; /* refused (nobody listening) or junk */
+            }
+            tb_smp_hdr_decode(rsp, &rh);
+            if (rh.seq != h.seq || rh.group != h.group || rh.id != h.id || rh.len != got - (ssize_t)TB_SMP_HDR_SIZE) {
+                continue; /* a late answer to an earlier try */
+            }
+            struct cbor_load_result res;
+            cbor_item_t *it = cbor_load(rsp + TB_SMP_HDR_SIZE, rh.len, &res);
+            if (it != NULL && cbor_isa_map(it)) {
+                return it;
+            }
+            if (it != NULL) {
+                cbor_decref(&it);
+            }
+        }
+    }
+    return NULL;
+}
+
+static cbor_item_t *get(cbor_item_t *map, const char *key)
+{
+    struct cbor_pair *p = cbor_map_handle(map);
+    for (size_t i = 0; i < cbor_map_size(map); i++) {
+        if (cbor_isa_string(p[i].key) && cbor_string_length(p[i].key) == strlen(key) &&
+            memcmp(cbor_string_handle(p[i].key), key, strlen(key)) == 0) {
+            return p[i].value;
+        }
+    }
+    return NULL;
+}
+
+static void add(cbor_item_t *m, const char *k, cbor_item_t *v)
+{
+    (void)cbor_map_add(m, (struct cbor_pair){cbor_move(cbor_build_string(k)), cbor_move(v)});
+}
+
+static const char *img_err_text(uint64_t rc)
+{
+    switch (rc) {
+    case TB_IMG_ERR_HASH_NOT_FOUND: return "no image with that hash on the device";
+    case TB_IMG_ERR_INVALID_SLOT: return "not a slot that can be written (never the running one)";
+    case TB_IMG_ERR_INVALID_HASH: return "the uploaded data does not match its SHA-256";
+    case TB_IMG_ERR_CURRENT_VERSION_IS_NEWER: return "the running version is not older";
+    case TB_IMG_ERR_IMAGE_ALREADY_PENDING: return "that slot is already pending for the next reset: reset first";
+    case TB_IMG_ERR_INVALID_IMAGE_TOO_LARGE: return "the image is larger than the slot";
+    case TB_IMG_ERR_IMAGE_SETTING_TEST_TO_ACTIVE_DENIED: return "that image already runs";
+    default: return "image management error";
+    }
+}
+
+/* TB_EXIT_OK, or the device's error explained (and TB_EXIT_FAIL). */
+static int check_error(cbor_item_t *r, const char *what)
+{
+    cbor_item_t *rc = get(r, "rc"), *err = get(r, "err");
+    if (err != NULL && cbor_isa_map(err)) {
+        cbor_item_t *g = get(err, "group"), *e = get(err, "rc");
+        uint64_t gv = g && cbor_isa_uint(g) ? cbor_get_int(g) : 0, ev = e && cbor_isa_uint(e) ? cbor_get_int(e) : 0;
+        fprintf(stderr, "twinboot: %s: the device says: %s (group %llu, rc %llu)\n", what,
+                gv == TB_SMP_GROUP_IMAGE ? img_err_text(ev) : "error", (unsigned long long)gv, (unsigned long long)ev);
+        return TB_EXIT_FAIL;
+    }
+    if (rc != NULL && cbor_isa_uint(rc) && cbor_get_int(rc) != 0) {
+        static const char *names[] = {"ok", "unknown error", "out of memory", "invalid request", "timeout",
+                                      "not found", "bad state", "message too large", "not supported"};
+        uint64_t v = cbor_get_int(rc);
+        fprintf(stderr, "twinboot: %s: the device says: %s (rc %llu)\n", what, v < 9 ? names[v] : "error",
+                (unsigned long long)v);
+        return TB_EXIT_FAIL;
+    }
+    return TB_EXIT_OK;
+}
+
+static int no_answer(const char *what)
+{
+    fprintf(stderr, "twinboot: %s: no answer from the device; is it running ('twinboot sim run DIR')?\n", what);
+    return TB_EXIT_NO_RESPONSE;
+}
+
+static void print_hex(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        printf("%02x", p[i]);
+    }
+}
+
+/* ---- image list / test / confirm ------------------------------------------ */
+
+static int print_state(cbor_item_t *r, bool json)
+{
+    cbor_item_t *imgs = get(r, "images");
+    if (imgs == NULL || !cbor_isa_array(imgs)) {
+        fprintf(stderr, "twinboot: malformed image list\n");
+        return TB_EXIT_FAIL;
+    }
+    if (json) {
+        printf("{\"images\":[");
+    } else {
+        printf("Images:\n");
+    }
+    for (size_t i = 0; i < cbor_array_size(imgs); i++) {
+        cbor_item_t *m = cbor_array_get(imgs, i);
+        cbor_item_t *img = get(m, "image"), *slot = get(m, "slot"), *ver = get(m, "version"), *hash = get(m, "hash");
+        static const char *flags[] = {"bootable", "pending", "confirmed", "active", "permanent"};
+        if (json) {
+            printf("%s{\"image\":%llu,\"slot\":%llu,\"version\":\"%.*s\",\"hash\":\"", i ? "," : "",
+                   img ? (unsigned long long)cbor_get_int(img) : 0ULL, slot ? (unsigned long long)cbor_get_int(slot) : 0ULL,
+                   ver ? (int)cbor_string_length(ver) : 0, ver ? (const char *)cbor_string_handle(ver) : "");
+            if (hash) {
+                print_hex(cbor_bytestring_handle(hash), cbor_bytestring_length(hash));
+            }
+            printf("\"");
+            for (int k = 0; k < 5; k++) {
+                cbor_item_t *b = get(m, flags[k]);
+                printf(",\"%s\":%s", flags[k], b && cbor_get_bool(b) ? "true" : "false");
+            }
+            printf("}");
+        } else {
+            printf(" image=%llu slot=%llu\n    version: %.*s\n    bootable: %s\n    flags:",
+                   img ? (unsigned long long)cbor_get_int(img) : 0ULL, slot ? (unsigned long long)cbor_get_int(slot) : 0ULL,
+                   ver ? (int)cbor_string_length(ver) : 0, ver ? (const char *)cbor_string_handle(ver) : "",
+                   get(m, "bootable") ? "true" : "false");
+            for (int k = 1; k < 5; k++) {
+                cbor_item_t *b = get(m, flags[k]);
+                if (b && cbor_get_bool(b)) {
+                    printf(" %s", flags[k]);
+                }
+            }
+            printf("\n    hash: ");
+            if (hash) {
+                print_hex(cbor_bytestring_handle(hash), cbor_bytestring_length(hash));
+            }
+            printf("\n");
+            for (int k = 1; k < 5; k++) {
+                cbor_item_t *b = get(m, flags[k]);
+                if (k == 1 && b && cbor_get_bool(b)) {
+                    printf("    -> image %llu is pending %s; reset to apply\n",
+                           img ? (unsigned long long)cbor_get_int(img) : 0ULL,
+                           get(m, "permanent") ? "a permanent upgrade" : "test");
+                }
+            }
+        }
+        cbor_decref(&m);
+    }
+    printf(json ? "]}\n" : "");
+    return TB_EXIT_OK;
+}
+
+static int parse_hash(const char *s, uint8_t out[32])
+{
+    if (strlen(s) != 64) {
+        return -1;
+    }
+    for (int i = 0; i < 32; i++) {
+        unsigned v;
+        if (sscanf(s + 2 * i, "%2x", &v) != 1) {
+            return -1;
+        }
+        out[i] = (uint8_t)v;
+    }
+    return 0;
+}
+
+static int state_cmd(struct conn *c, const char *hash_hex, int confirm)
+{
+    cbor_item_t *m = cbor_new_definite_map(2);
+    uint8_t hash[32];
+    const char *what = confirm < 0 ? "image list" : confirm ? "image confirm" : "image test";
+    if (hash_hex != NULL) {
+        if (parse_hash(hash_hex, hash) != 0) {
+            cbor_decref(&m);
+            fprintf(stderr, "twinboot: %s: HASH is 64 hex digits (see 'twinboot image list')\n", what);
+            return TB_EXIT_USAGE;
+        }
+        add(m, "hash", cbor_build_bytestring(hash, 32));
+    }
+    if (confirm >= 0) {
+        add(m, "confirm", cbor_build_bool(confirm != 0));
+    }
+    cbor_item_t *r = transact(c, confirm < 0 ? TB_SMP_OP_READ : TB_SMP_OP_WRITE, TB_SMP_GROUP_IMAGE, 0, m, RETRIES);
+    cbor_decref(&m);
+    if (r == NULL) {
+        return no_answer(what);
+    }
+    int rc = check_error(r, what);
+    if (rc == TB_EXIT_OK) {
+        rc = print_state(r, c->json);
+    }
+    cbor_decref(&r);
+    return rc;
+}
+
+/* ---- upload ---------------------------------------------------------------- */
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* A progress bar on a terminal; a plain line every 10 % otherwise. */
+static void progress(size_t off, size_t len, double t0, int *last_decile)
+{
+    double el = now_s() - t0, rate = el > 0 ? (double)off / el : 0;
+    int pct = len ? (int)(off * 100 / len) : 100;
+    if (isatty(STDERR_FILENO)) {
+        char bar[31];
+        int fill = pct * 30 / 100;
+        for (int i = 0; i < 30; i++) {
+            bar[i] = i < fill ? '#' : '.';
+        }
+        bar[30] = '\0';
+        fprintf(stderr, "\r[%s] %3d%% %zu/%zu B %.1f KiB/s ETA %.0f s  ", bar, pct, off, len, rate / 1024,
+                rate > 0 ? (double)(len - off) / rate : 0.0);
+        if (off == len) {
+            fprintf(stderr, "\n");
+        }
+    } else if (pct / 10 != *last_decile || off == len) {
+        *last_decile = pct / 10;
+        fprintf(stderr, "upload: %3d%% %zu/%zu bytes, %.1f KiB/s\n", pct, off, len, rate / 1024);
+    }
+}
+
+static int upload_cmd(struct conn *c, const char *path, int image)
+{
+    char err[256];
+    struct tb_blob b;
+    uint8_t sha[32];
+    struct tb_hash_ctx hc;
+    if (tb_read_file(path, &b, err, sizeof(err)) != 0) {
+        fprintf(stderr, "twinboot image upload: %s\n", err);
+        return TB_EXIT_FAIL;
+    }
+    if (tb_hash_init(&hc, TB_HASH_SHA256) != TB_OK || tb_hash_update(&hc, b.data, b.len) != TB_OK ||
+        tb_hash_finish(&hc, sha) != TB_OK) {
+        tb_blob_free(&b);
+        return TB_EXIT_FAIL;
+    }
+    size_t off = 0;
+    int exit_code = TB_EXIT_OK, drops = 0, last_decile = -1;
+    double t0 = now_s();
+    while (off < b.len) {
+        size_t n = b.len - off < CHUNK ? b.len - off : CHUNK;
+        cbor_item_t *m = cbor_new_definite_map(off == 0 ? 5 : 2);
+        if (off == 0) {
+            /* the first request names the file: a device that knows it resumes */
+            add(m, "image", cbor_build_uint8((uint8_t)image));
+            add(m, "len", cbor_build_uint32((uint32_t)b.len));
+            add(m, "sha", cbor_build_bytestring(sha, 32));
+        }
+        add(m, "off", cbor_build_uint32((uint32_t)off));
+        add(m, "data", cbor_build_bytestring(b.data + off, n));
+        cbor_item_t *r = transact(c, TB_SMP_OP_WRITE, TB_SMP_GROUP_IMAGE, 1, m, 1);
+        cbor_decref(&m);
+        if (r == NULL) {
+            /* the connection dropped: start again from 0 with the same file;
+             * the device answers with where it got to */
+            if (++drops > RETRIES) {
+                exit_code = no_answer("image upload");
+                break;
+            }
+            if (!c->json) {
+                fprintf(stderr, "\nupload: no answer at %zu bytes; resuming (try %d of %d)\n", off, drops, RETRIES);
+            }
+            usleep(200000);
+            off = 0;
+            continue;
+        }
+        drops = 0;
+        exit_code = check_error(r, "image upload");
+        cbor_item_t *o = get(r, "off"), *match = get(r, "match");
+        if (exit_code == TB_EXIT_OK && (o == NULL || !cbor_isa_uint(o) || cbor_get_int(o) > b.len)) {
+            fprintf(stderr, "twinboot image upload: malformed answer\n");
+            exit_code = TB_EXIT_FAIL;
+        }
+        if (exit_code == TB_EXIT_OK && match != NULL && !cbor_get_bool(match)) {
+            fprintf(stderr, "twinboot image upload: the device's copy does not match the file\n");
+            exit_code = TB_EXIT_FAIL;
+        }
+        if (exit_code == TB_EXIT_OK) {
+            off = (size_t)cbor_get_int(o);
+        }
+        cbor_decref(&r);
+        if (exit_code != TB_EXIT_OK) {
+            break;
+        }
+        if (!c->json) {
+            progress(off, b.len, t0, &last_decile);
+        }
+    }
+    if (exit_code == TB_EXIT_OK) {
+        double el = now_s() - t0;
+        if (c->json) {
+            printf("{\"uploaded\":%zu,\"image\":%d,\"seconds\":%.3f,\"sha256\":\"", b.len, image, el);
+            print_hex(sha, 32);
+            printf("\"}\n");
+        } else {
+            printf("uploaded %s (%zu bytes) to image %d in %.2f s; next: 'twinboot image test HASH' "
+                   "(HASH from 'twinboot image list'), then 'twinboot reset'\n",
+                   path, b.len, image, el);
+        }
+    }
+    tb_blob_free(&b);
+    return exit_code;
+}
+
+/* ---- simple commands ------------------------------------------------------- */
+
+static int simple(struct conn *c, int op, int group, int id, cbor_item_t *m, const char *what, const char *done)
+{
+    cbor_item_t *r = transact(c, op, group, id, m, RETRIES);
+    cbor_decref(&m);
+    if (r == NULL) {
+        return no_answer(what);
+    }
+    int rc = check_error(r, what);
+    if (rc == TB_EXIT_OK) {
+        cbor_item_t *echo = get(r, "r");
+        if (echo != NULL && cbor_isa_string(echo)) {
+            printf(c->json ? "{\"r\":\"%.*s\"}\n" : "%.*s\n", (int)cbor_string_length(echo),
+                   (const char *)cbor_string_handle(echo));
+        } else if (done != NULL) {
+            printf(c->json ? "{\"ok\":true}\n" : "%s\n", done);
+        }
+    }
+    cbor_decref(&r);
+    return rc;
+}
+
+static const char mgmt_usage[] =
+    "device management over SMP (as mcumgr), options before the command:\n"
+    "  --conn udp:HOST:PORT   the device (default udp:127.0.0.1:1337)\n"
+    "  --json                 machine-readable output\n"
+    "\n"
+    "  twinboot image list\n"
+    "  twinboot image upload [-n IMAGE] FILE     (progress bar; resumes after a dropped connection)\n"
+    "  twinboot image test HASH\n"
+    "  twinboot image confirm [HASH]             (no HASH: the running image)\n"
+    "  twinboot image erase [SLOT]               (1: image 0's secondary, 3: image 1's)\n"
+    "  twinboot reset\n"
+    "  twinboot echo TEXT\n"
+    "\n"
+    "Exit codes: 0 done, 1 the device refused (the message says why), 2 usage,\n"
+    "5 no answer from the device.\n";
+
+/* argv[0] is the verb ("list", "upload", ..., "reset", "echo"). */
+int cmd_mgmt(int argc, char **argv, const char *conn_spec, bool json)
+{
+    struct conn c;
+    const char *verb = argv[0];
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        fputs(mgmt_usage, stdout);
+        return TB_EXIT_OK;
+    }
+    if (conn_open(&c, conn_spec) != 0) {
+        return TB_EXIT_USAGE;
+    }
+    c.json = json;
+    int rc;
+    if (strcmp(verb, "list") == 0 && argc == 1) {
+        rc = state_cmd(&c, NULL, -1);
+    } else if (strcmp(verb, "test") == 0 && argc == 2) {
+        rc = state_cmd(&c, argv[1], 0);
+        if (rc == TB_EXIT_OK && !json) {
+            printf("-> reset ('twinboot reset') to run it as a test; confirm it afterwards or it reverts\n");
+        }
+    } else if (strcmp(verb, "confirm") == 0 && argc <= 2) {
+        rc = state_cmd(&c, argc == 2 ? argv[1] : NULL, 1);
+    } else if (strcmp(verb, "upload") == 0) {
+        int image = 0;
+        const char *file = NULL;
+        for (int i = 1; i < argc; i++) {
+            if ((strcmp(argv[i], "-n") == 0 || strcmp(argv[i], "--image") == 0) && i + 1 < argc) {
+                image = atoi(argv[++i]);
+            } else if (strcmp(argv[i], "-e") == 0) {
+                /* mcumgr's -e (no erase before upload): twinboot erases as it goes anyway */
+            } else {
+                file = argv[i];
+            }
+        }
+        rc = file == NULL || image < 0 || image > 1 ? cli_usage_error("image", "upload", "needs FILE ([-n 0|1])")
+                                                    : upload_cmd(&c, file, image);
+    } else if (strcmp(verb, "erase") == 0 && argc <= 2) {
+        cbor_item_t *m = cbor_new_definite_map(1);
+        uint32_t slot = 1;
+        if (argc == 2 && cli_parse_u32(argv[1], &slot) != 0) {
+            cbor_decref(&m);
+            close(c.fd);
+            return cli_usage_error("image", "erase", "SLOT is a number");
+        }
+        add(m, "slot", cbor_build_uint32(slot));
+        rc = simple(&c, TB_SMP_OP_WRITE, TB_SMP_GROUP_IMAGE, 5, m, "image erase", "erased");
+    } else if (strcmp(verb, "reset") == 0 && argc == 1) {
+        rc = simple(&c, TB_SMP_OP_WRITE, TB_SMP_GROUP_OS, 5, cbor_new_definite_map(0), "reset",
+                    "reset: the bootloaders run now");
+    } else if (strcmp(verb, "echo") == 0 && argc == 2) {
+        cbor_item_t *m = cbor_new_definite_map(1);
+        add(m, "d", cbor_build_string(argv[1]));
+        rc = simple(&c, TB_SMP_OP_WRITE, TB_SMP_GROUP_OS, 0, m, "echo", NULL);
+    } else {
+        fprintf(stderr, "twinboot: bad use of '%s'\n\n%s", verb, mgmt_usage);
+        rc = TB_EXIT_USAGE;
+    }
+    close(c.fd);
+    return rc;
+}
