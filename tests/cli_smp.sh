@@ -93,6 +93,34 @@ expect_rc 1 $T $C image upload "$W/big.bin"
 grep -q "larger than the slot" "$W/err" && ok || bad "too-large message"
 stop
 
+# the same over the serial line (a pseudo-terminal, SMP console framing)
+start --serial
+PTY=$(awk '/SMP over serial on/ {print $NF}' "$W/run.log")
+[ -n "$PTY" ] && ok || bad "no pty: $(cat "$W/run.log")"
+S="--conn serial:$PTY,baud=115200"
+expect_rc 0 $T $S echo "over a UART"
+grep -q "over a UART" "$W/out" && ok || bad "serial echo"
+expect_rc 0 $T $S image upload "$W/v1.bin"
+expect_rc 0 $T $S --json image list
+grep -q '"image":0,"slot":1,"version":"1.0.0"' "$W/out" && ok || bad "serial upload: $(cat "$W/out")"
+expect_rc 0 $T $S image test "$(hash_of 0 1)"
+expect_rc 0 $T $S reset
+sleep 0.5
+$T $S --json image list | grep -q '"image":0,"slot":0,"version":"1.0.0"' && ok || bad "serial test+reset"
+expect_rc 2 $T --conn serial:$PTY,baud=12345 echo x
+stop
+
+# a power cut during the bootloaders' work after an SMP reset: the board comes back
+start --cut-after 40
+H1=$(hash_of 0 1)   # v1, left in slot 1 by the serial test (which was not confirmed)
+expect_rc 0 $T $C image test "$H1"
+expect_rc 0 $T $C reset
+sleep 1
+grep -q "cut during the bootloaders' flash work" "$W/run.log" && ok || bad "no cut: $(cat "$W/run.log")"
+grep -q "resumed an operation" "$W/run.log" && ok || bad "not resumed: $(cat "$W/run.log")"
+$T $C --json image list | grep -q "\"image\":0,\"slot\":0,\"version\":\"1.0.0\"" && ok || bad "after the cut"
+stop
+
 # a link that drops requests in the middle of an upload: the client resumes by itself
 start --drop 20:3
 expect_rc 0 $T $C image upload "$W/v1.bin"

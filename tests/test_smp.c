@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "smp_serial.h"
 #include "twinboot/error.h"
 #include "twinboot/smp.h"
 
@@ -472,6 +473,55 @@ static void test_random_frames(void **state)
     assert_true(f->rec.img[0].valid);
 }
 
+/* Zephyr's console framing: the bytes of shared/reference/smp.md's example. */
+static void test_serial_framing(void **state)
+{
+    (void)state;
+    static const uint8_t params[] = {0x08, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x06, 0xa0};
+    static const char want[] = "\x06\x09" "AAsIAAABAAAABqBzEw==" "\n";
+    uint8_t out[8192], msg[4096];
+    size_t n = tb_serial_encode(params, sizeof(params), out, sizeof(out));
+    assert_int_equal(n, sizeof(want) - 1);
+    assert_memory_equal(out, want, n);
+    assert_int_equal(tb_crc16_xmodem((const uint8_t *)"123456789", 9), 0x31c3);
+    /* a long message: several lines of at most 127 bytes, each a whole number of quartets */
+    uint8_t big[1500];
+    for (size_t i = 0; i < sizeof(big); i++) {
+        big[i] = (uint8_t)(i * 13);
+    }
+    n = tb_serial_encode(big, sizeof(big), out, sizeof(out));
+    size_t lines = 0, start = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (out[i] == '\n') {
+            assert_true(i + 1 - start <= TB_SERIAL_LINE_MAX);
+            assert_int_equal((i - start - 2) % 4, 0);
+            assert_true(out[start] == (lines == 0 ? 0x06 : 0x04));
+            lines++;
+            start = i + 1;
+        }
+    }
+    assert_true(lines > 10);
+    /* back, fed in odd pieces with console chatter in between */
+    struct tb_serial_rx rx;
+    memset(&rx, 0, sizeof(rx));
+    static const char noise[] = "uart:~$ booting...\n";
+    size_t used, got = tb_serial_feed(&rx, (const uint8_t *)noise, sizeof(noise) - 1, &used, msg, sizeof(msg));
+    assert_int_equal(got, 0);
+    size_t off = 0;
+    got = 0;
+    while (off < n && got == 0) {
+        size_t piece = n - off < 37 ? n - off : 37;
+        got = tb_serial_feed(&rx, out + off, piece, &used, msg, sizeof(msg));
+        off += used;
+    }
+    assert_int_equal(got, sizeof(big));
+    assert_memory_equal(msg, big, sizeof(big));
+    /* a flipped bit: the frame is dropped */
+    n = tb_serial_encode(params, sizeof(params), out, sizeof(out));
+    out[5] = out[5] == 'A' ? 'B' : 'A';
+    assert_int_equal(tb_serial_feed(&rx, out, n, &used, msg, sizeof(msg)), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -480,6 +530,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_upload_resume_and_gaps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_frames, setup, teardown),
+        cmocka_unit_test(test_serial_framing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

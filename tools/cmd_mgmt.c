@@ -4,7 +4,9 @@
 #define _DEFAULT_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <termios.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -18,6 +20,7 @@
 
 #include "cli.h"
 #include "fileio.h"
+#include "smp_serial.h"
 #include "twinboot/crypto.h"
 #include "twinboot/error.h"
 #include "twinboot/smp.h"
@@ -28,10 +31,61 @@
 
 struct conn {
     int fd;
+    bool serial;
+    struct tb_serial_rx rx;
     uint8_t seq;
     int timeout_ms;
+    size_t chunk; /* upload data per request */
     bool json;
 };
+
+static speed_t baud_of(uint32_t b)
+{
+    switch (b) {
+    case 9600: return B9600;
+    case 19200: return B19200;
+    case 38400: return B38400;
+    case 57600: return B57600;
+    case 115200: return B115200;
+    case 230400: return B230400;
+    case 460800: return B460800;
+    case 921600: return B921600;
+    case 1000000: return B1000000;
+    default: return 0;
+    }
+}
+
+/* serial:DEV[,baud=N] */
+static int serial_open(struct conn *c, const char *spec)
+{
+    char dev[256];
+    uint32_t baud = 115200;
+    const char *comma = strchr(spec, ',');
+    size_t dl = comma ? (size_t)(comma - spec) : strlen(spec);
+    if (dl == 0 || dl >= sizeof(dev) || (comma && (strncmp(comma, ",baud=", 6) != 0 ||
+                                                   cli_parse_u32(comma + 6, &baud) != 0 || baud_of(baud) == 0))) {
+        fprintf(stderr, "twinboot: bad --conn serial:%s (serial:DEV[,baud=N])\n", spec);
+        return -1;
+    }
+    memcpy(dev, spec, dl);
+    dev[dl] = '\0';
+    c->fd = open(dev, O_RDWR | O_NOCTTY);
+    struct termios t;
+    if (c->fd < 0 || tcgetattr(c->fd, &t) != 0) {
+        fprintf(stderr, "twinboot: cannot open %s: %s\n", dev, strerror(errno));
+        return -1;
+    }
+    cfmakeraw(&t);
+    cfsetispeed(&t, baud_of(baud));
+    cfsetospeed(&t, baud_of(baud));
+    if (tcsetattr(c->fd, TCSANOW, &t) != 0) {
+        fprintf(stderr, "twinboot: cannot set up %s: %s\n", dev, strerror(errno));
+        return -1;
+    }
+    c->serial = true;
+    c->chunk = 256; /* small frames, as console buffers are small */
+    return 0;
+}
 
 static int conn_open(struct conn *c, const char *spec)
 {
@@ -41,9 +95,13 @@ static int conn_open(struct conn *c, const char *spec)
     memset(c, 0, sizeof(*c));
     c->fd = -1;
     c->timeout_ms = TIMEOUT_MS;
+    c->chunk = CHUNK;
+    c->seq = (uint8_t)time(NULL);
+    if (strncmp(spec, "serial:", 7) == 0) {
+        return serial_open(c, spec + 7);
+    }
     if (strncmp(spec, "udp:", 4) != 0) {
-        fprintf(stderr, "twinboot: --conn %s: only udp:HOST:PORT is supported in this build (serial comes next)\n",
-                spec);
+        fprintf(stderr, "twinboot: --conn %s: use udp:HOST:PORT or serial:DEV[,baud=N]\n", spec);
         return -1;
     }
     const char *h = spec + 4, *colon = strrchr(h, ':');
@@ -67,8 +125,51 @@ static int conn_open(struct conn *c, const char *spec)
         fprintf(stderr, "twinboot: cannot open %s: %s\n", spec, strerror(errno));
         return -1;
     }
-    c->seq = (uint8_t)time(NULL);
     return 0;
+}
+
+/* Send one SMP message on the connection. */
+static int conn_send(struct conn *c, const uint8_t *msg, size_t len)
+{
+    if (!c->serial) {
+        return send(c->fd, msg, len, 0) < 0 ? -1 : 0;
+    }
+    uint8_t frame[8192];
+    size_t n = tb_serial_encode(msg, len, frame, sizeof(frame));
+    return n > 0 && write(c->fd, frame, n) == (ssize_t)n ? 0 : -1;
+}
+
+/* Receive one SMP message (waiting at most timeout_ms): its length, 0 on timeout, <0 on error. */
+static ssize_t conn_recv(struct conn *c, uint8_t *buf, size_t cap)
+{
+    struct pollfd p = {c->fd, POLLIN, 0};
+    if (!c->serial) {
+        if (poll(&p, 1, c->timeout_ms) <= 0) {
+            return 0;
+        }
+        return recv(c->fd, buf, cap, 0);
+    }
+    static uint8_t in[512];
+    static size_t in_len, in_off;
+    for (;;) {
+        if (in_off < in_len) {
+            size_t used = 0, got = tb_serial_feed(&c->rx, in + in_off, in_len - in_off, &used, buf, cap);
+            in_off += used;
+            if (got > 0) {
+                return (ssize_t)got;
+            }
+            continue;
+        }
+        if (poll(&p, 1, c->timeout_ms) <= 0) {
+            return 0;
+        }
+        ssize_t r = read(c->fd, in, sizeof(in));
+        if (r <= 0) {
+            return -1;
+        }
+        in_len = (size_t)r;
+        in_off = 0;
+    }
 }
 
 /* One request, one response (matched by sequence number), with retries.
@@ -88,12 +189,11 @@ static cbor_item_t *transact(struct conn *c, int op, int group, int id, cbor_ite
     memcpy(msg + TB_SMP_HDR_SIZE, body, n);
     free(body);
     for (int attempt = 0; attempt <= retries; attempt++) {
-        if (send(c->fd, msg, n + TB_SMP_HDR_SIZE, 0) < 0) {
+        if (conn_send(c, msg, n + TB_SMP_HDR_SIZE) != 0) {
             continue;
         }
-        struct pollfd p = {c->fd, POLLIN, 0};
-        while (poll(&p, 1, c->timeout_ms) > 0) {
-            ssize_t got = recv(c->fd, rsp, sizeof(rsp), 0);
+        ssize_t got;
+        while ((got = conn_recv(c, rsp, sizeof(rsp))) > 0) {
             struct tb_smp_hdr rh;
             if (got < (ssize_t)TB_SMP_HDR_SIZE) {
                 break; /* refused (nobody listening) or junk */
@@ -338,7 +438,7 @@ static int upload_cmd(struct conn *c, const char *path, int image)
     int exit_code = TB_EXIT_OK, drops = 0, last_decile = -1;
     double t0 = now_s();
     while (off < b.len) {
-        size_t n = b.len - off < CHUNK ? b.len - off : CHUNK;
+        size_t n = b.len - off < c->chunk ? b.len - off : c->chunk;
         cbor_item_t *m = cbor_new_definite_map(off == 0 ? 5 : 2);
         if (off == 0) {
             /* the first request names the file: a device that knows it resumes */
@@ -427,7 +527,8 @@ static int simple(struct conn *c, int op, int group, int id, cbor_item_t *m, con
 
 static const char mgmt_usage[] =
     "device management over SMP (as mcumgr), options before the command:\n"
-    "  --conn udp:HOST:PORT   the device (default udp:127.0.0.1:1337)\n"
+    "  --conn C               the device: udp:HOST:PORT (default udp:127.0.0.1:1337)\n"
+    "                         or serial:DEV[,baud=N] (SMP console framing)\n"
     "  --json                 machine-readable output\n"
     "\n"
     "  twinboot image list\n"

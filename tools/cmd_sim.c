@@ -7,13 +7,17 @@
  * bootrec.bin (the boot record the bootloader hands the application, i.e.
  * RAM), and counters.txt (flash work and wear, summed over the device's life). */
 #define _DEFAULT_SOURCE
+#define _XOPEN_SOURCE 600
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <sys/socket.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 #include <inttypes.h>
@@ -25,6 +29,7 @@
 #include "cli.h"
 #include "fileio.h"
 #include "keyfile.h"
+#include "smp_serial.h"
 #include "twinboot/boot.h"
 #include "twinboot/error.h"
 #include "twinboot/image.h"
@@ -977,14 +982,17 @@ static int parse_addr(const char *spec, struct sockaddr_in *sa)
 
 static int cmd_run(int argc, char **argv)
 {
-    enum { OPT_UDP = 256, OPT_FOR, OPT_DROP };
+    enum { OPT_UDP = 256, OPT_FOR, OPT_DROP, OPT_SERIAL, OPT_CUT };
     static const struct option opts[] = {{"udp", required_argument, NULL, OPT_UDP},
+                                         {"serial", no_argument, NULL, OPT_SERIAL},
+                                         {"cut-after", required_argument, NULL, OPT_CUT},
                                          {"for", required_argument, NULL, OPT_FOR},
                                          {"drop", required_argument, NULL, OPT_DROP},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *udp = "127.0.0.1:1337";
-    uint32_t seconds = 0, drop_at = 0, drop_n = 0;
+    uint32_t seconds = 0, drop_at = 0, drop_n = 0, cut = 0;
+    bool serial = false;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -992,6 +1000,12 @@ static int cmd_run(int argc, char **argv)
         case OPT_FOR:
             if (cli_parse_u32(optarg, &seconds) != 0) {
                 return usage_error("run", "--for takes seconds");
+            }
+            break;
+        case OPT_SERIAL: serial = true; break;
+        case OPT_CUT:
+            if (cli_parse_u32(optarg, &cut) != 0 || cut == 0) {
+                return usage_error("run", "--cut-after needs an operation number >= 1");
             }
             break;
         case OPT_DROP: {
@@ -1004,12 +1018,16 @@ static int cmd_run(int argc, char **argv)
             break;
         }
         case 'h':
-            printf("usage: twinboot sim run DIR [--udp ADDR:PORT] [--for SECONDS]\n\n"
+            printf("usage: twinboot sim run DIR [--udp ADDR:PORT] [--serial] [--cut-after N] [--for SECONDS]\n\n"
                    "Run the simulated device: the bootloader at power-on, then the application's\n"
                    "SMP server (as Zephyr's mcumgr) on UDP, loopback port 1337 by default.\n"
                    "An SMP 'reset' runs the bootloaders again, exactly as on the board. Stops on\n"
                    "Ctrl-C / SIGTERM, or after --for SECONDS.\n\n"
-                   "  --drop N:K   lose requests N to N+K-1 (a flaky link, for resume tests)\n");
+                   "  --serial        also serve SMP on a pseudo-terminal, with the console\n"
+                   "                  framing of a UART (its path is printed)\n"
+                   "  --cut-after N   the first reset asked for over SMP loses power at flash\n"
+                   "                  operation N of the bootloaders; the board powers up again\n"
+                   "  --drop N:K      lose requests N to N+K-1 (a flaky link, for resume tests)\n");
             return TB_EXIT_OK;
         default: return usage_error("run", "unknown option");
         }
@@ -1034,6 +1052,27 @@ static int cmd_run(int argc, char **argv)
         sim_close(&s);
         return TB_EXIT_FAIL;
     }
+    int pty = -1;
+    struct tb_serial_rx rx;
+    memset(&rx, 0, sizeof(rx));
+    if (serial) {
+        pty = posix_openpt(O_RDWR | O_NOCTTY);
+        if (pty < 0 || grantpt(pty) != 0 || unlockpt(pty) != 0 || ptsname(pty) == NULL) {
+            fprintf(stderr, "twinboot sim run: cannot open a pseudo-terminal: %s\n", strerror(errno));
+            close(fd);
+            sim_close(&s);
+            return TB_EXIT_FAIL;
+        }
+        struct termios t;
+        int sl = open(ptsname(pty), O_RDWR | O_NOCTTY);
+        if (sl >= 0 && tcgetattr(sl, &t) == 0) {
+            cfmakeraw(&t); /* a UART: bytes as they are */
+            (void)tcsetattr(sl, TCSANOW, &t);
+        }
+        if (sl >= 0) {
+            close(sl);
+        }
+    }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     struct tb_boot_record rec;
@@ -1046,14 +1085,21 @@ static int cmd_run(int argc, char **argv)
     struct tb_smp_env env = {&s.cfg, &rec, 2048, 4, "twinboot simulated nRF5340 DK"};
     tb_smp_init(&srv, &env);
     printf("[app] SMP over UDP on %s\n", udp);
+    if (pty >= 0) {
+        printf("[app] SMP over serial on %s\n", ptsname(pty));
+    }
     fflush(stdout);
     time_t until = seconds ? time(NULL) + (time_t)seconds : 0;
     static uint8_t req[2048], rsp[2048];
     bool dirty = false;
     uint32_t received = 0;
+    static uint8_t in[512];
+    size_t in_len = 0, in_off = 0;
     while (!stop_requested && (until == 0 || time(NULL) < until)) {
-        struct pollfd pfd = {fd, POLLIN, 0};
-        if (poll(&pfd, 1, 200) <= 0) {
+        struct pollfd pfd[2] = {{fd, POLLIN, 0}, {pty, POLLIN, 0}};
+        /* bytes already read from the line may hold another frame: no waiting then */
+        bool serial_ready = pty >= 0 && in_off < in_len;
+        if (!serial_ready && poll(pfd, pty >= 0 ? 2 : 1, 200) <= 0) {
             /* idle: the flash files catch up (a board keeps its flash; the files are that flash) */
             if (dirty && sim_save(&s) != 0) {
                 exit_code = TB_EXIT_FAIL;
@@ -1064,19 +1110,56 @@ static int cmd_run(int argc, char **argv)
         }
         struct sockaddr_in from;
         socklen_t fl = sizeof(from);
-        ssize_t n = recvfrom(fd, req, sizeof(req), 0, (struct sockaddr *)&from, &fl);
+        ssize_t n = -1;
         size_t rn;
-        if (drop_n > 0 && ++received >= drop_at && received < drop_at + drop_n) {
+        bool via_serial = false;
+        if (pfd[0].revents & POLLIN) {
+            n = recvfrom(fd, req, sizeof(req), 0, (struct sockaddr *)&from, &fl);
+        } else if (serial_ready || (pty >= 0 && (pfd[1].revents & POLLIN))) {
+            /* bytes from the line: a frame may take several reads */
+            if (in_off == in_len) {
+                ssize_t r = read(pty, in, sizeof(in));
+                in_len = r > 0 ? (size_t)r : 0;
+                in_off = 0;
+            }
+            size_t used = 0;
+            size_t got = tb_serial_feed(&rx, in + in_off, in_len - in_off, &used, req, sizeof(req));
+            in_off += used;
+            n = (ssize_t)got;
+            via_serial = true;
+        } else if (pty >= 0 && (pfd[1].revents & (POLLHUP | POLLERR))) {
+            usleep(50000); /* nobody on the line yet */
+            continue;
+        }
+        if (drop_n > 0 && n > 0 && ++received >= drop_at && received < drop_at + drop_n) {
             continue;
         }
         if (n <= 0 || tb_smp_handle(&srv, req, (size_t)n, rsp, sizeof(rsp), &rn) != TB_OK) {
             continue;
         }
-        (void)sendto(fd, rsp, rn, 0, (struct sockaddr *)&from, fl);
+        if (via_serial) {
+            static uint8_t frame[8192];
+            size_t fn = tb_serial_encode(rsp, rn, frame, sizeof(frame));
+            if (fn > 0 && write(pty, frame, fn) != (ssize_t)fn) {
+                fprintf(stderr, "[app] serial write failed\n");
+            }
+        } else {
+            (void)sendto(fd, rsp, rn, 0, (struct sockaddr *)&from, fl);
+        }
         dirty = dirty || (req[0] & 7U) == TB_SMP_OP_WRITE;
         if (srv.reset_requested) {
             /* the answer went out: now the board resets and the bootloaders run */
             printf("[app] reset requested over SMP\n");
+            if (cut) {
+                /* the power fails in the middle of the bootloaders' work */
+                tb_simdev_arm_cut(&s.d, cut, 1);
+                int crc = tb_boot_go(&s.cfg, &rec);
+                printf("[power] %s\n", crc == TB_E_POWER ? "cut during the bootloaders' flash work; powering up again"
+                                                         : "no cut: the bootloaders needed fewer flash operations");
+                tb_simdev_power_on(&s.d);
+                tb_simnet_power_loss(&s.net, cut);
+                cut = 0;
+            }
             if (sim_save(&s) != 0 || run_reset(&s, &rec) != TB_OK) {
                 exit_code = TB_EXIT_FAIL;
                 break;
@@ -1090,6 +1173,9 @@ static int cmd_run(int argc, char **argv)
     }
     printf("[sim] stopped\n");
 out:
+    if (pty >= 0) {
+        close(pty);
+    }
     close(fd);
     sim_close(&s);
     return exit_code;
