@@ -4,14 +4,30 @@ set -euo pipefail
 BUILD=${1:-build}
 cd "$(dirname "$0")/.."
 B="$BUILD/bin/bench_validate"
+W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
 
 echo "== boot engine: flash cost of upgrade / confirm / revert =="
 "$BUILD/bin/bench_boot" keys/root-ecdsa-p256.pem
+echo "== SMP upload over the serial transport (simulated baud rates) =="
+"$BUILD/bin/bench_smp" keys/root-ecdsa-p256.pem
+echo
+echo "== SMP upload over UDP on loopback (real sockets, the simulated device behind them) =="
+T="$BUILD/bin/twinboot"
+PORT=$((22000 + RANDOM % 20000))
+"$T" sim new "$W/udpdk" >/dev/null
+"$T" sim run "$W/udpdk" --udp 127.0.0.1:$PORT --for 120 >"$W/udp.log" 2>&1 &
+SIMPID=$!
+for _ in $(seq 50); do "$T" --conn udp:127.0.0.1:$PORT echo up >/dev/null 2>&1 && break; sleep 0.1; done
+head -c 786432 /dev/urandom > "$W/big.bin"
+"$T" --conn udp:127.0.0.1:$PORT --json image upload "$W/big.bin" 2>/dev/null | \
+    awk -F'[:,}]' '{ for (i = 1; i <= NF; i++) { if ($i ~ /uploaded/) b = $(i+1); if ($i ~ /seconds/) s = $(i+1) } }
+                   END { printf "  768 KiB in %.3f s: %.1f KiB/s (1024-byte chunks, one request in flight)\n", s, b / 1024 / s }'
+kill $SIMPID 2>/dev/null; wait $SIMPID 2>/dev/null
+echo
 echo "== network core: update with backup, revert, and NCS's plain hand-over =="
 "$BUILD/bin/bench_net" keys/root-ecdsa-p256.pem
 echo
 
-W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
 
 # Instructions inside one function, counted by callgrind (deterministic).
 count() { # function KiB

@@ -291,6 +291,10 @@ static void record_resumed(const struct tb_journal *j, struct tb_boot_image_reco
     rec->set = (j->s.flags & TB_JF_SET) != 0;
     tb_image_version_decode(j->s.to_ver, &rec->to);
     memcpy(rec->to_hash, j->s.to_hash, 32);
+    if (j->s.from_size != 0) {
+        tb_image_version_decode(j->s.from_ver, &rec->from);
+        memcpy(rec->from_hash, j->s.from_hash, 32);
+    }
 }
 
 /* Phase 1 for a swap/overwrite image: what ran, and finish an interrupted operation. */
