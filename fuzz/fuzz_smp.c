@@ -1,5 +1,6 @@
 /* libFuzzer target: SMP frames (header + CBOR) into the server of a
- * simulated device with a valid app image. Any crash or sanitizer report,
+ * simulated device; inputs starting with 0x06 0x09 go through the serial
+ * console deframer first (base64 lines, length, CRC16). Any crash or sanitizer report,
  * a response that is not header + CBOR map, or a flash access outside the
  * device's slots (the simulator refuses them: the server then answers an
  * error, which is fine) is what this looks for. */
@@ -9,6 +10,7 @@
 
 #include <cbor.h>
 
+#include "smp_serial.h"
 #include "twinboot/boot.h"
 #include "twinboot/error.h"
 #include "twinboot/sim.h"
@@ -44,8 +46,29 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static uint8_t rsp[4096];
+    static uint8_t rsp[4096], msg[4096];
     size_t n = 0;
+    if (size > 8192) {
+        return 0;
+    }
+    if (size >= 2 && data[0] == 0x06 && data[1] == 0x09) {
+        /* a serial stream: every frame the deframer gives up goes to the server */
+        static struct tb_serial_rx rx;
+        memset(&rx, 0, sizeof(rx));
+        size_t off = 0, used = 0;
+        while (off < size) {
+            size_t got = tb_serial_feed(&rx, data + off, size - off, &used, msg, sizeof(msg));
+            if (used == 0 || used > size - off) {
+                abort();
+            }
+            off += used;
+            if (got > 0) {
+                (void)tb_smp_handle(&srv, msg, got, rsp, sizeof(rsp), &n);
+            }
+        }
+        srv.reset_requested = false;
+        return 0;
+    }
     if (size > 4096) {
         return 0;
     }
