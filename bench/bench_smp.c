@@ -11,6 +11,7 @@
 #include <cbor.h>
 
 #include "bench_util.h"
+#include "cborx.h"
 #include "smp_serial.h"
 #include "twinboot/crypto.h"
 #include "twinboot/error.h"
@@ -27,16 +28,12 @@ static long upload_step(struct tb_smp_server *srv, const uint8_t *img, size_t le
 {
     cbor_item_t *m = cbor_new_definite_map(off == 0 ? 5 : 2);
     if (off == 0) {
-        (void)cbor_map_add(m, (struct cbor_pair){cbor_move(cbor_build_string("image")), cbor_move(cbor_build_uint8(0))});
-        (void)cbor_map_add(m, (struct cbor_pair){cbor_move(cbor_build_string("len")),
-                                                 cbor_move(cbor_build_uint32((uint32_t)len))});
-        (void)cbor_map_add(m, (struct cbor_pair){cbor_move(cbor_build_string("sha")),
-                                                 cbor_move(cbor_build_bytestring(sha, 32))});
+        tb_cbor_add(m, "image", cbor_build_uint8(0));
+        tb_cbor_add(m, "len", cbor_build_uint32((uint32_t)len));
+        tb_cbor_add(m, "sha", cbor_build_bytestring(sha, 32));
     }
-    (void)cbor_map_add(m, (struct cbor_pair){cbor_move(cbor_build_string("off")),
-                                             cbor_move(cbor_build_uint32((uint32_t)off))});
-    (void)cbor_map_add(m, (struct cbor_pair){cbor_move(cbor_build_string("data")),
-                                             cbor_move(cbor_build_bytestring(img + off, n))});
+    tb_cbor_add(m, "off", cbor_build_uint32((uint32_t)off));
+    tb_cbor_add(m, "data", cbor_build_bytestring(img + off, n));
     uint8_t msg[4096], rsp[2048], frame[8192];
     unsigned char *body = NULL;
     size_t cap = 0, bl = cbor_serialize_alloc(m, &body, &cap), rn;
@@ -54,15 +51,8 @@ static long upload_step(struct tb_smp_server *srv, const uint8_t *img, size_t le
     t->requests++;
     struct cbor_load_result res;
     cbor_item_t *r = cbor_load(rsp + 8, rn - 8, &res);
-    long next = -1;
-    if (r != NULL && cbor_isa_map(r)) {
-        struct cbor_pair *p = cbor_map_handle(r);
-        for (size_t i = 0; i < cbor_map_size(r); i++) {
-            if (cbor_string_length(p[i].key) == 3 && memcmp(cbor_string_handle(p[i].key), "off", 3) == 0) {
-                next = (long)cbor_get_int(p[i].value);
-            }
-        }
-    }
+    cbor_item_t *o = tb_cbor_get(r, "off");
+    long next = o != NULL && cbor_isa_uint(o) ? (long)cbor_get_int(o) : -1;
     if (r != NULL) {
         cbor_decref(&r);
     }

@@ -14,6 +14,7 @@
 #include <cbor.h>
 #include <cmocka.h>
 
+#include "cborx.h"
 #include "harness.h"
 #include "smp_serial.h"
 #include "twinboot/error.h"
@@ -105,17 +106,7 @@ static void send(struct fix *f, int ver, int op, int group, int id, cbor_item_t 
     assert_int_equal(f->rh.version, ver);
 }
 
-static cbor_item_t *get(cbor_item_t *map, const char *key)
-{
-    struct cbor_pair *p = cbor_map_handle(map);
-    for (size_t i = 0; i < cbor_map_size(map); i++) {
-        if (cbor_isa_string(p[i].key) && cbor_string_length(p[i].key) == strlen(key) &&
-            memcmp(cbor_string_handle(p[i].key), key, strlen(key)) == 0) {
-            return p[i].value;
-        }
-    }
-    return NULL;
-}
+static cbor_item_t *get(cbor_item_t *map, const char *key) { return tb_cbor_get(map, key); }
 
 static uint64_t uget(cbor_item_t *map, const char *key)
 {
@@ -125,10 +116,7 @@ static uint64_t uget(cbor_item_t *map, const char *key)
     return cbor_get_int(v);
 }
 
-static void add(cbor_item_t *m, const char *k, cbor_item_t *v)
-{
-    assert_true(cbor_map_add(m, (struct cbor_pair){cbor_move(cbor_build_string(k)), cbor_move(v)}));
-}
+static void add(cbor_item_t *m, const char *k, cbor_item_t *v) { tb_cbor_add(m, k, v); }
 
 static cbor_item_t *map(void) { return cbor_new_indefinite_map(); }
 

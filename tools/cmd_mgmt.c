@@ -18,6 +18,7 @@
 
 #include <cbor.h>
 
+#include "cborx.h"
 #include "cli.h"
 #include "fileio.h"
 #include "smp_serial.h"
@@ -215,23 +216,6 @@ static cbor_item_t *transact(struct conn *c, int op, int group, int id, cbor_ite
     return NULL;
 }
 
-static cbor_item_t *get(cbor_item_t *map, const char *key)
-{
-    struct cbor_pair *p = cbor_map_handle(map);
-    for (size_t i = 0; i < cbor_map_size(map); i++) {
-        if (cbor_isa_string(p[i].key) && cbor_string_length(p[i].key) == strlen(key) &&
-            memcmp(cbor_string_handle(p[i].key), key, strlen(key)) == 0) {
-            return p[i].value;
-        }
-    }
-    return NULL;
-}
-
-static void add(cbor_item_t *m, const char *k, cbor_item_t *v)
-{
-    (void)cbor_map_add(m, (struct cbor_pair){cbor_move(cbor_build_string(k)), cbor_move(v)});
-}
-
 static const char *img_err_text(uint64_t rc)
 {
     switch (rc) {
@@ -249,9 +233,9 @@ static const char *img_err_text(uint64_t rc)
 /* TB_EXIT_OK, or the device's error explained (and TB_EXIT_FAIL). */
 static int check_error(cbor_item_t *r, const char *what)
 {
-    cbor_item_t *rc = get(r, "rc"), *err = get(r, "err");
+    cbor_item_t *rc = tb_cbor_get(r, "rc"), *err = tb_cbor_get(r, "err");
     if (err != NULL && cbor_isa_map(err)) {
-        cbor_item_t *g = get(err, "group"), *e = get(err, "rc");
+        cbor_item_t *g = tb_cbor_get(err, "group"), *e = tb_cbor_get(err, "rc");
         uint64_t gv = g && cbor_isa_uint(g) ? cbor_get_int(g) : 0, ev = e && cbor_isa_uint(e) ? cbor_get_int(e) : 0;
         fprintf(stderr, "twinboot: %s: the device says: %s (group %llu, rc %llu)\n", what,
                 gv == TB_SMP_GROUP_IMAGE ? img_err_text(ev) : "error", (unsigned long long)gv, (unsigned long long)ev);
@@ -285,7 +269,7 @@ static void print_hex(const uint8_t *p, size_t n)
 
 static int print_state(cbor_item_t *r, bool json)
 {
-    cbor_item_t *imgs = get(r, "images");
+    cbor_item_t *imgs = tb_cbor_get(r, "images");
     if (imgs == NULL || !cbor_isa_array(imgs)) {
         fprintf(stderr, "twinboot: malformed image list\n");
         return TB_EXIT_FAIL;
@@ -297,7 +281,7 @@ static int print_state(cbor_item_t *r, bool json)
     }
     for (size_t i = 0; i < cbor_array_size(imgs); i++) {
         cbor_item_t *m = cbor_array_get(imgs, i);
-        cbor_item_t *img = get(m, "image"), *slot = get(m, "slot"), *ver = get(m, "version"), *hash = get(m, "hash");
+        cbor_item_t *img = tb_cbor_get(m, "image"), *slot = tb_cbor_get(m, "slot"), *ver = tb_cbor_get(m, "version"), *hash = tb_cbor_get(m, "hash");
         static const char *flags[] = {"bootable", "pending", "confirmed", "active", "permanent"};
         if (json) {
             printf("%s{\"image\":%llu,\"slot\":%llu,\"version\":\"%.*s\",\"hash\":\"", i ? "," : "",
@@ -308,7 +292,7 @@ static int print_state(cbor_item_t *r, bool json)
             }
             printf("\"");
             for (int k = 0; k < 5; k++) {
-                cbor_item_t *b = get(m, flags[k]);
+                cbor_item_t *b = tb_cbor_get(m, flags[k]);
                 printf(",\"%s\":%s", flags[k], b && cbor_get_bool(b) ? "true" : "false");
             }
             printf("}");
@@ -316,9 +300,9 @@ static int print_state(cbor_item_t *r, bool json)
             printf(" image=%llu slot=%llu\n    version: %.*s\n    bootable: %s\n    flags:",
                    img ? (unsigned long long)cbor_get_int(img) : 0ULL, slot ? (unsigned long long)cbor_get_int(slot) : 0ULL,
                    ver ? (int)cbor_string_length(ver) : 0, ver ? (const char *)cbor_string_handle(ver) : "",
-                   get(m, "bootable") ? "true" : "false");
+                   tb_cbor_get(m, "bootable") ? "true" : "false");
             for (int k = 1; k < 5; k++) {
-                cbor_item_t *b = get(m, flags[k]);
+                cbor_item_t *b = tb_cbor_get(m, flags[k]);
                 if (b && cbor_get_bool(b)) {
                     printf(" %s", flags[k]);
                 }
@@ -329,11 +313,11 @@ static int print_state(cbor_item_t *r, bool json)
             }
             printf("\n");
             for (int k = 1; k < 5; k++) {
-                cbor_item_t *b = get(m, flags[k]);
+                cbor_item_t *b = tb_cbor_get(m, flags[k]);
                 if (k == 1 && b && cbor_get_bool(b)) {
                     printf("    -> image %llu is pending %s; reset to apply\n",
                            img ? (unsigned long long)cbor_get_int(img) : 0ULL,
-                           get(m, "permanent") ? "a permanent upgrade" : "test");
+                           tb_cbor_get(m, "permanent") ? "a permanent upgrade" : "test");
                 }
             }
         }
@@ -369,10 +353,10 @@ static int state_cmd(struct conn *c, const char *hash_hex, int confirm)
             fprintf(stderr, "twinboot: %s: HASH is 64 hex digits (see 'twinboot image list')\n", what);
             return TB_EXIT_USAGE;
         }
-        add(m, "hash", cbor_build_bytestring(hash, 32));
+        tb_cbor_add(m, "hash", cbor_build_bytestring(hash, 32));
     }
     if (confirm >= 0) {
-        add(m, "confirm", cbor_build_bool(confirm != 0));
+        tb_cbor_add(m, "confirm", cbor_build_bool(confirm != 0));
     }
     cbor_item_t *r = transact(c, confirm < 0 ? TB_SMP_OP_READ : TB_SMP_OP_WRITE, TB_SMP_GROUP_IMAGE, 0, m, RETRIES);
     cbor_decref(&m);
@@ -442,12 +426,12 @@ static int upload_cmd(struct conn *c, const char *path, int image)
         cbor_item_t *m = cbor_new_definite_map(off == 0 ? 5 : 2);
         if (off == 0) {
             /* the first request names the file: a device that knows it resumes */
-            add(m, "image", cbor_build_uint8((uint8_t)image));
-            add(m, "len", cbor_build_uint32((uint32_t)b.len));
-            add(m, "sha", cbor_build_bytestring(sha, 32));
+            tb_cbor_add(m, "image", cbor_build_uint8((uint8_t)image));
+            tb_cbor_add(m, "len", cbor_build_uint32((uint32_t)b.len));
+            tb_cbor_add(m, "sha", cbor_build_bytestring(sha, 32));
         }
-        add(m, "off", cbor_build_uint32((uint32_t)off));
-        add(m, "data", cbor_build_bytestring(b.data + off, n));
+        tb_cbor_add(m, "off", cbor_build_uint32((uint32_t)off));
+        tb_cbor_add(m, "data", cbor_build_bytestring(b.data + off, n));
         cbor_item_t *r = transact(c, TB_SMP_OP_WRITE, TB_SMP_GROUP_IMAGE, 1, m, 1);
         cbor_decref(&m);
         if (r == NULL) {
@@ -466,7 +450,7 @@ static int upload_cmd(struct conn *c, const char *path, int image)
         }
         drops = 0;
         exit_code = check_error(r, "image upload");
-        cbor_item_t *o = get(r, "off"), *match = get(r, "match");
+        cbor_item_t *o = tb_cbor_get(r, "off"), *match = tb_cbor_get(r, "match");
         if (exit_code == TB_EXIT_OK && (o == NULL || !cbor_isa_uint(o) || cbor_get_int(o) > b.len)) {
             fprintf(stderr, "twinboot image upload: malformed answer\n");
             exit_code = TB_EXIT_FAIL;
@@ -513,7 +497,7 @@ static int simple(struct conn *c, int op, int group, int id, cbor_item_t *m, con
     }
     int rc = check_error(r, what);
     if (rc == TB_EXIT_OK) {
-        cbor_item_t *echo = get(r, "r");
+        cbor_item_t *echo = tb_cbor_get(r, "r");
         if (echo != NULL && cbor_isa_string(echo)) {
             printf(c->json ? "{\"r\":\"%.*s\"}\n" : "%.*s\n", (int)cbor_string_length(echo),
                    (const char *)cbor_string_handle(echo));
@@ -587,14 +571,14 @@ int cmd_mgmt(int argc, char **argv, const char *conn_spec, bool json)
             close(c.fd);
             return cli_usage_error("image", "erase", "SLOT is a number");
         }
-        add(m, "slot", cbor_build_uint32(slot));
+        tb_cbor_add(m, "slot", cbor_build_uint32(slot));
         rc = simple(&c, TB_SMP_OP_WRITE, TB_SMP_GROUP_IMAGE, 5, m, "image erase", "erased");
     } else if (strcmp(verb, "reset") == 0 && argc == 1) {
         rc = simple(&c, TB_SMP_OP_WRITE, TB_SMP_GROUP_OS, 5, cbor_new_definite_map(0), "reset",
                     "reset: the bootloaders run now");
     } else if (strcmp(verb, "echo") == 0 && argc == 2) {
         cbor_item_t *m = cbor_new_definite_map(1);
-        add(m, "d", cbor_build_string(argv[1]));
+        tb_cbor_add(m, "d", cbor_build_string(argv[1]));
         rc = simple(&c, TB_SMP_OP_WRITE, TB_SMP_GROUP_OS, 0, m, "echo", NULL);
     } else {
         fprintf(stderr, "twinboot: bad use of '%s'\n\n%s", verb, mgmt_usage);
