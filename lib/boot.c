@@ -549,15 +549,21 @@ static int refuse(struct run *r, struct tb_boot_image_record *rec, int reason)
     return tb_clear_request(&r->c);
 }
 
-/* Validate a pending secondary; TB_OK or the verdict. */
-static int check_pending(struct run *runs, int n, int i, const struct tb_image_version *newv[])
+/* A pending secondary: valid, signed by a trusted key, and it fits where it goes. */
+static int validate_pending(struct run *r)
 {
-    struct run *r = &runs[i];
     r->src = validate(&r->c, &r->c.sec_img, &r->si);
     if (r->src == TB_OK && r->ops == NULL &&
         (r->si.tlv_end > r->c.pri.size || r->si.tlv_end > tb_nc_window_size(&r->c.cfg->shm))) {
         r->src = TB_E_IMG_TOO_LARGE; /* the net slot, or the window it goes through, is smaller */
     }
+    return r->src;
+}
+
+/* ... and it may replace what runs: downgrade prevention, dependencies. */
+static int admit(struct run *runs, int n, int i, const struct tb_image_version *newv[])
+{
+    struct run *r = &runs[i];
     if (r->src == TB_OK) {
         r->src = admissible(runs, n, i, r->ops != NULL && r->prc == TB_OK ? &r->pi : NULL, newv);
     }
@@ -624,8 +630,8 @@ int tb_boot_go(const struct tb_boot_config *cfg, struct tb_boot_record *rec)
     /* 3. Requests. Both images pending: one set, all or nothing. */
     const struct tb_image_version *newv[TB_MAX_IMAGES] = {NULL, NULL};
     if (n == 2 && runs[0].active && runs[1].active && pending(&runs[0]) && pending(&runs[1])) {
-        int v0 = validate(&runs[0].c, &runs[0].c.sec_img, &runs[0].si);
-        int v1 = validate(&runs[1].c, &runs[1].c.sec_img, &runs[1].si);
+        int v0 = validate_pending(&runs[0]);
+        int v1 = validate_pending(&runs[1]);
         if (fatal(v0) || fatal(v1)) {
             return fatal(v0) ? v0 : v1;
         }
@@ -633,8 +639,8 @@ int tb_boot_go(const struct tb_boot_config *cfg, struct tb_boot_record *rec)
             newv[0] = &runs[0].si.hdr.ver;
             newv[1] = &runs[1].si.hdr.ver;
         }
-        int a0 = v0 == TB_OK ? check_pending(runs, n, 0, newv) : v0;
-        int a1 = v1 == TB_OK ? check_pending(runs, n, 1, newv) : v1;
+        int a0 = admit(runs, n, 0, newv);
+        int a1 = admit(runs, n, 1, newv);
         if (fatal(a0) || fatal(a1)) {
             return fatal(a0) ? a0 : a1;
         }
@@ -670,7 +676,10 @@ int tb_boot_go(const struct tb_boot_config *cfg, struct tb_boot_record *rec)
             if (!r->active || !pending(r)) {
                 continue;
             }
-            rc = check_pending(runs, n, i, newv);
+            rc = validate_pending(r);
+            if (rc == TB_OK) {
+                rc = admit(runs, n, i, newv);
+            }
             if (fatal(rc)) {
                 return rc;
             }
