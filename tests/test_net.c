@@ -218,6 +218,20 @@ static void factory(struct world *w, struct pair *p)
     assert_true(rec.img[1].valid);
 }
 
+/* A device with image 0 and a net core, both 1.0.0 and confirmed. */
+static void device_with_pair(struct world *w, struct pair *p)
+{
+    world_init(w, TB_STRATEGY_SWAP, SLOT, true);
+    pair_make(p);
+    factory(w, p);
+}
+
+static void device_free(struct world *w, struct pair *p)
+{
+    pair_free(p);
+    world_free(w);
+}
+
 static uint64_t g_cut;
 
 /* An update set: both images uploaded and requested for test. */
@@ -262,9 +276,7 @@ static void test_devzone_net_test_and_revert(void **state)
     struct world w;
     struct pair p;
     struct tb_boot_record rec;
-    world_init(&w, TB_STRATEGY_SWAP, SLOT, true);
-    pair_make(&p);
-    factory(&w, &p);
+    device_with_pair(&w, &p);
     /* the report's case: app core in swap mode, image 1 uploaded with test, reset: both cores boot */
     put_region(&w, &w.lay.img[1].secondary, &p.net2);
     assert_int_equal(tb_boot_request(&w.cfg, 1, false), TB_OK);
@@ -293,8 +305,7 @@ static void test_devzone_net_test_and_revert(void **state)
     assert_int_equal(rec.img[0].action, TB_ACT_UPGRADE_TEST);
     assert_int_equal(rec.img[1].action, TB_ACT_NONE);
     assert_pair(&w, &rec, &p.app2, false, &p.net2, true);
-    pair_free(&p);
-    world_free(&w);
+    device_free(&w, &p);
 }
 
 static void test_devzone_net_permanent(void **state)
@@ -303,9 +314,7 @@ static void test_devzone_net_permanent(void **state)
     struct world w;
     struct pair p;
     struct tb_boot_record rec;
-    world_init(&w, TB_STRATEGY_SWAP, SLOT, true);
-    pair_make(&p);
-    factory(&w, &p);
+    device_with_pair(&w, &p);
     put_region(&w, &w.lay.img[1].secondary, &p.net2);
     assert_int_equal(tb_boot_request(&w.cfg, 1, true), TB_OK); /* uploaded with confirm */
     assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
@@ -313,8 +322,7 @@ static void test_devzone_net_permanent(void **state)
     assert_pair(&w, &rec, &p.app1, true, &p.net2, true);
     assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
     assert_pair(&w, &rec, &p.app1, true, &p.net2, true);
-    pair_free(&p);
-    world_free(&w);
+    device_free(&w, &p);
 }
 
 static void test_set_revert_and_confirm(void **state)
@@ -323,9 +331,7 @@ static void test_set_revert_and_confirm(void **state)
     struct world w;
     struct pair p;
     struct tb_boot_record rec;
-    world_init(&w, TB_STRATEGY_SWAP, SLOT, true);
-    pair_make(&p);
-    factory(&w, &p);
+    device_with_pair(&w, &p);
     request_set(&w, &p.app2, &p.net2);
     assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
     assert_int_equal(rec.img[0].action, TB_ACT_UPGRADE_TEST);
@@ -347,8 +353,7 @@ static void test_set_revert_and_confirm(void **state)
     assert_pair(&w, &rec, &p.app2, true, &p.net2, true);
     assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
     assert_pair(&w, &rec, &p.app2, true, &p.net2, true);
-    pair_free(&p);
-    world_free(&w);
+    device_free(&w, &p);
 }
 
 static void test_set_all_or_nothing(void **state)
@@ -357,9 +362,7 @@ static void test_set_all_or_nothing(void **state)
     struct world w;
     struct pair p;
     struct tb_boot_record rec;
-    world_init(&w, TB_STRATEGY_SWAP, SLOT, true);
-    pair_make(&p);
-    factory(&w, &p);
+    device_with_pair(&w, &p);
     /* app 3 needs net >= 3.0.0; net 2 is offered: neither goes in */
     struct tb_image_dep dep = {1, {3, 0, 0, 0}};
     struct tb_signed app3 = make_signed(3, 20, SLOT, 5, &dep, 1);
@@ -386,8 +389,7 @@ static void test_set_all_or_nothing(void **state)
     tb_signed_free(&app3);
     tb_signed_free(&badnet);
     tb_signed_free(&net3);
-    pair_free(&p);
-    world_free(&w);
+    device_free(&w, &p);
 }
 
 static void test_silent_net_core(void **state)
@@ -396,9 +398,7 @@ static void test_silent_net_core(void **state)
     struct world w;
     struct pair p;
     struct tb_boot_record rec;
-    world_init(&w, TB_STRATEGY_SWAP, SLOT, true);
-    pair_make(&p);
-    factory(&w, &p);
+    device_with_pair(&w, &p);
     w.net.silent = true;
     assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK); /* the app core still boots */
     assert_int_equal(rec.img[0].valid, 1);
@@ -408,8 +408,7 @@ static void test_silent_net_core(void **state)
     w.net.silent = false;
     assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
     assert_pair(&w, &rec, &p.app1, true, &p.net1, true);
-    pair_free(&p);
-    world_free(&w);
+    device_free(&w, &p);
 }
 
 /* A net image destroyed (a copy cut short by a debugger, say): the app core sends it again. */
@@ -419,9 +418,7 @@ static void test_resend_broken_net_image(void **state)
     struct world w;
     struct pair p;
     struct tb_boot_record rec;
-    world_init(&w, TB_STRATEGY_SWAP, SLOT, true);
-    pair_make(&p);
-    factory(&w, &p);
+    device_with_pair(&w, &p);
     put_region(&w, &w.lay.img[1].secondary, &p.net2);
     assert_int_equal(tb_boot_request(&w.cfg, 1, true), TB_OK);
     assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
@@ -431,8 +428,7 @@ static void test_resend_broken_net_image(void **state)
     assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
     assert_true(rec.img[1].resent);
     assert_pair(&w, &rec, &p.app1, true, &p.net2, true);
-    pair_free(&p);
-    world_free(&w);
+    device_free(&w, &p);
 }
 
 /* ---- sweeps ---------------------------------------------------------------- */
@@ -492,9 +488,7 @@ static void test_sweep_net_update_and_revert(void **state)
     struct world w;
     struct pair p;
     struct tb_boot_record rec;
-    world_init(&w, TB_STRATEGY_SWAP, SLOT, true);
-    pair_make(&p);
-    factory(&w, &p);
+    device_with_pair(&w, &p);
     put_region(&w, &w.lay.img[1].secondary, &p.net2);
     assert_int_equal(tb_boot_request(&w.cfg, 1, false), TB_OK);
     world_snapshot(&w);
@@ -508,8 +502,7 @@ static void test_sweep_net_update_and_revert(void **state)
     struct expect rv = {&p.app1, &p.net1, true, true, &p.app1, &p.net1, true, true};
     n = sweep(&w, &rv, 7);
     print_message("net revert: %u power cuts swept\n", n);
-    pair_free(&p);
-    world_free(&w);
+    device_free(&w, &p);
 }
 
 static void test_sweep_set_update_revert_confirm(void **state)
@@ -518,9 +511,7 @@ static void test_sweep_set_update_revert_confirm(void **state)
     struct world w;
     struct pair p;
     struct tb_boot_record rec;
-    world_init(&w, TB_STRATEGY_SWAP, SLOT, true);
-    pair_make(&p);
-    factory(&w, &p);
+    device_with_pair(&w, &p);
     request_set(&w, &p.app2, &p.net2);
     world_snapshot(&w);
     struct expect up = {&p.app2, &p.net2, false, false, &p.app1, &p.net1, true, true};
@@ -540,8 +531,7 @@ static void test_sweep_set_update_revert_confirm(void **state)
     struct expect cf = {&p.app2, &p.net2, true, true, &p.app2, &p.net2, true, true};
     n = sweep(&w, &cf, 7);
     print_message("set confirm: %u power cuts swept\n", n);
-    pair_free(&p);
-    world_free(&w);
+    device_free(&w, &p);
 }
 
 /* The application confirms image 1 and the power goes during that write. */
@@ -551,9 +541,7 @@ static void test_cut_during_net_confirm(void **state)
     struct world w;
     struct pair p;
     struct tb_boot_record rec;
-    world_init(&w, TB_STRATEGY_SWAP, SLOT, true);
-    pair_make(&p);
-    factory(&w, &p);
+    device_with_pair(&w, &p);
     put_region(&w, &w.lay.img[1].secondary, &p.net2);
     assert_int_equal(tb_boot_request(&w.cfg, 1, false), TB_OK);
     assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
@@ -567,8 +555,7 @@ static void test_cut_during_net_confirm(void **state)
         bool kept = memcmp(rec.img[1].to_hash, image_hash(&p.net2), 32) == 0;
         assert_pair(&w, &rec, &p.app1, true, kept ? &p.net2 : &p.net1, true);
     }
-    pair_free(&p);
-    world_free(&w);
+    device_free(&w, &p);
 }
 
 int main(void)
