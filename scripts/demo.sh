@@ -29,10 +29,14 @@ judge() {
     else rows+=("FAIL | $name"); printf '   -> UNEXPECTED: %s\n' "$name"; failed=1; fi
 }
 run() { printf '$ twinboot %s\n' "${*/#--conn udp:127.0.0.1:$PORT /}"; "$T" "$@" 2>&1 | sed 's/^/    /'; }
-start_device() {
-    "$T" sim run "$DK" --udp 127.0.0.1:$PORT --for 600 "$@" >>"$W/device.log" 2>&1 &
-    SIM_PID=$!
-    for _ in $(seq 50); do "$T" $C echo up >/dev/null 2>&1 && return 0; sleep 0.1; done
+start_device() { # another loopback port if this one is taken
+    for _try in 1 2 3; do
+        "$T" sim run "$DK" --udp 127.0.0.1:$PORT --for 600 "$@" >>"$W/device.log" 2>&1 &
+        SIM_PID=$!
+        for _ in $(seq 50); do "$T" $C echo up >/dev/null 2>&1 && return 0; sleep 0.1; done
+        kill "$SIM_PID" 2>/dev/null; wait "$SIM_PID" 2>/dev/null
+        PORT=$((21000 + RANDOM % 20000)); C="--conn udp:127.0.0.1:$PORT"
+    done
     echo "the simulated device did not start:"; cat "$W/device.log"; exit 1
 }
 stop_device() { kill "$SIM_PID" 2>/dev/null; wait "$SIM_PID" 2>/dev/null; SIM_PID=; }

@@ -15,10 +15,14 @@ ok()  { pass=$((pass+1)); }
 bad() { fail=$((fail+1)); echo "FAIL: $*"; }
 expect_rc() { local want=$1; shift; "$@" >"$W/out" 2>"$W/err"; local rc=$?
     [ "$rc" = "$want" ] && ok || bad "rc $rc (want $want): $* :: $(head -c 400 "$W/err")"; }
-start() { # start the device, wait until it answers
-    $T sim run "$W/dk" --udp 127.0.0.1:$PORT --for 300 "$@" > "$W/run.log" 2>&1 &
-    SIM_PID=$!
-    for _ in $(seq 50); do $T $C echo up >/dev/null 2>&1 && return 0; sleep 0.1; done
+start() { # start the device, wait until it answers (another port if this one is taken)
+    for _try in 1 2 3; do
+        $T sim run "$W/dk" --udp 127.0.0.1:$PORT --for 300 "$@" > "$W/run.log" 2>&1 &
+        SIM_PID=$!
+        for _ in $(seq 50); do $T $C echo up >/dev/null 2>&1 && return 0; sleep 0.1; done
+        kill "$SIM_PID" 2>/dev/null; wait "$SIM_PID" 2>/dev/null
+        PORT=$((20000 + RANDOM % 30000)); C="--conn udp:127.0.0.1:$PORT"
+    done
     bad "device did not come up: $(cat "$W/run.log")"
 }
 stop() { kill "$SIM_PID" 2>/dev/null; wait "$SIM_PID" 2>/dev/null; SIM_PID=; }
