@@ -60,27 +60,3 @@ int tb_area_erase(const struct tb_area *a, uint32_t off, uint32_t len)
     }
     return TB_OK;
 }
-
-int tb_area_is_erased(const struct tb_area *a, uint32_t off, uint32_t len)
-{
-    uint8_t buf[64];
-    int rc = tb_area_check(a, off, len);
-    if (rc != TB_OK) {
-        return rc;
-    }
-    while (len > 0) {
-        uint32_t n = len < sizeof(buf) ? len : (uint32_t)sizeof(buf);
-        rc = tb_area_read(a, off, buf, n);
-        if (rc != TB_OK) {
-            return rc;
-        }
-        for (uint32_t i = 0; i < n; i++) {
-            if (buf[i] != a->flash->erased_val) {
-                return 0;
-            }
-        }
-        off += n;
-        len -= n;
-    }
-    return 1;
-}

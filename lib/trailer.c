@@ -123,14 +123,19 @@ int tb_trailer_write_magic(const struct tb_area *slot, uint32_t max_align)
     return tb_area_program(slot, slot->size - area, buf, area);
 }
 
+/* The trailer's state and where its fields are. */
+static int trailer_open(const struct tb_area *slot, uint32_t max_align, struct tb_trailer_state *st,
+                        struct tb_trailer_layout *l)
+{
+    int rc = tb_trailer_read(slot, max_align, st);
+    return rc == TB_OK ? tb_trailer_layout(slot->size, max_align, l) : rc;
+}
+
 int tb_trailer_request(const struct tb_area *secondary, uint32_t max_align, uint8_t image, int permanent)
 {
     struct tb_trailer_state st;
     struct tb_trailer_layout l;
-    int rc = tb_trailer_read(secondary, max_align, &st);
-    if (rc == TB_OK) {
-        rc = tb_trailer_layout(secondary->size, max_align, &l);
-    }
+    int rc = trailer_open(secondary, max_align, &st, &l);
     if (rc != TB_OK) {
         return rc;
     }
@@ -155,10 +160,7 @@ int tb_trailer_confirm(const struct tb_area *primary, uint32_t max_align)
 {
     struct tb_trailer_state st;
     struct tb_trailer_layout l;
-    int rc = tb_trailer_read(primary, max_align, &st);
-    if (rc == TB_OK) {
-        rc = tb_trailer_layout(primary->size, max_align, &l);
-    }
+    int rc = trailer_open(primary, max_align, &st, &l);
     if (rc != TB_OK) {
         return rc;
     }

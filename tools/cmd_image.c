@@ -430,6 +430,13 @@ struct keyset {
     size_t n;
 };
 
+static void print_ver(const struct tb_image_version *v)
+{
+    char b[40];
+    cli_version_str(v, b, sizeof(b));
+    fputs(b, stdout);
+}
+
 static void keyset_free(struct keyset *ks)
 {
     for (size_t i = 0; i < ks->n; i++) {
@@ -459,11 +466,6 @@ static int keyset_add(struct keyset *ks, const char *path, char *err, size_t err
     }
     tbk_free(k);
     return rc;
-}
-
-static void print_version(const struct tb_image_version *v)
-{
-    printf("%u.%u.%u+%u", v->major, v->minor, v->revision, (unsigned)v->build);
 }
 
 static int cmd_verify(int argc, char **argv)
@@ -515,7 +517,7 @@ static int cmd_verify(int argc, char **argv)
         char hex[129];
         cli_hex(info.hash, info.hash_len, hex);
         printf("Image was correctly validated\nImage version: ");
-        print_version(&info.hdr.ver);
+        print_ver(&info.hdr.ver);
         printf("\nImage digest: %s\n", hex);
         if (info.key_index >= 0) {
             printf("Signed by: %s (%s)\n", ks.paths[info.key_index], tbk_type_name(ks.keys[info.key_index].type));
@@ -644,7 +646,7 @@ static int cmd_dumpinfo(int argc, char **argv)
            "  version          ",
            (unsigned)h.magic, (unsigned)h.load_addr, h.hdr_size, h.protect_tlv_size, (unsigned)h.img_size,
            (unsigned)h.img_size, (unsigned)h.flags, (h.flags & TB_IMAGE_F_NON_BOOTABLE) ? " (NON_BOOTABLE)" : "");
-    print_version(&h.ver);
+    print_ver(&h.ver);
     printf("\n");
     int exit_code = TB_EXIT_OK;
     struct tb_tlv_iter it;
@@ -668,7 +670,7 @@ static int cmd_dumpinfo(int argc, char **argv)
                 struct tb_image_version dv = {v[4], v[5], (uint16_t)(v[6] | v[7] << 8),
                                               (uint32_t)(v[8] | v[9] << 8 | v[10] << 16 | (uint32_t)v[11] << 24)};
                 printf("  image %u >= ", v[0]);
-                print_version(&dv);
+                print_ver(&dv);
             } else if (len <= 64) {
                 char hex[129];
                 cli_hex(v, len, hex);

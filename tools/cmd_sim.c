@@ -292,11 +292,6 @@ static int record_save(const char *dir, const struct tb_boot_record *rec)
     return tb_write_file(p, (const uint8_t *)rec, sizeof(*rec), err, sizeof(err));
 }
 
-static void version_str(const struct tb_image_version *v, char *out, size_t n)
-{
-    snprintf(out, n, "%u.%u.%u+%u", v->major, v->minor, v->revision, (unsigned)v->build);
-}
-
 static void print_work(const struct tb_simdev *d, const char *indent)
 {
     double busy = 0;
@@ -546,8 +541,8 @@ static void print_record(const struct tb_boot_record *rec, const struct tb_layou
     for (int i = 0; i < rec->image_count; i++) {
         const struct tb_boot_image_record *r = &rec->img[i];
         char from[32], to[32];
-        version_str(&r->from, from, sizeof(from));
-        version_str(&r->to, to, sizeof(to));
+        cli_version_str(&r->from, from, sizeof(from));
+        cli_version_str(&r->to, to, sizeof(to));
         printf("image %d (%s core, %s): %s", i, i == 0 ? "app" : "net", strategy_name(lay->img[i].strategy),
                tb_boot_action_name(r->action));
         switch (r->action) {
@@ -638,14 +633,14 @@ static int cmd_boot(int argc, char **argv)
     print_work(&s.d, "  ");
     if (rc == TB_OK) {
         char v[32];
-        version_str(&rec.img[0].to, v, sizeof(v));
+        cli_version_str(&rec.img[0].to, v, sizeof(v));
         printf("boots: image 0 version %s, %s\n", v,
                rec.img[0].confirmed ? "confirmed"
                                     : "a test, NOT confirmed: confirm it ('twinboot sim confirm') or the next reset "
                                       "reverts it");
         /* the net core, released at the end of the app core's bootloader */
         int ns = tb_simnet_settle(&s.net, 2000000);
-        version_str(&rec.img[1].to, v, sizeof(v));
+        cli_version_str(&rec.img[1].to, v, sizeof(v));
         if (ns == TB_NB_JUMP && rec.img[1].valid) {
             printf("net core: boots image 1 version %s, %s\n", v,
                    rec.img[1].confirmed ? "confirmed"
@@ -717,7 +712,7 @@ static int cmd_confirm(int argc, char **argv)
         fprintf(stderr, "twinboot sim confirm: %s\n", tb_strerror(rc));
     } else {
         char v[32];
-        version_str(&rec.img[image].to, v, sizeof(v));
+        cli_version_str(&rec.img[image].to, v, sizeof(v));
         printf("image %u version %s confirmed: it stays at the next reset\n", (unsigned)image, v);
         exit_code = TB_EXIT_OK;
     }
@@ -844,7 +839,7 @@ static int cmd_status(int argc, char **argv)
                 json_str(tb_strerror(v->rc));
             } else {
                 char ver[32];
-                version_str(&v->info.hdr.ver, ver, sizeof(ver));
+                cli_version_str(&v->info.hdr.ver, ver, sizeof(ver));
                 cli_hex(v->info.hash, 32, hex);
                 printf("\"state\":\"valid\",\"version\":\"%s\",\"hash\":\"%s\",\"size_bytes\":%u", ver, hex,
                        (unsigned)v->info.tlv_end);
@@ -862,8 +857,8 @@ static int cmd_status(int argc, char **argv)
             for (int i = 0; i < rec.image_count && i < TB_MAX_IMAGES; i++) {
                 const struct tb_boot_image_record *r = &rec.img[i];
                 char from[32], to[32], fh[65], th[65];
-                version_str(&r->from, from, sizeof(from));
-                version_str(&r->to, to, sizeof(to));
+                cli_version_str(&r->from, from, sizeof(from));
+                cli_version_str(&r->to, to, sizeof(to));
                 cli_hex(r->from_hash, 32, fh);
                 cli_hex(r->to_hash, 32, th);
                 printf("%s{\"image\":%d,\"action\":\"%s\",\"resumed\":%s,\"valid\":%s,\"confirmed\":%s,"
@@ -895,7 +890,7 @@ static int cmd_status(int argc, char **argv)
                 printf("INVALID (%s)", tb_strerror(v->rc));
             } else {
                 char ver[32], hex[65];
-                version_str(&v->info.hdr.ver, ver, sizeof(ver));
+                cli_version_str(&v->info.hdr.ver, ver, sizeof(ver));
                 cli_hex(v->info.hash, 8, hex);
                 printf("valid, version %s, hash %s...", ver, hex);
             }
@@ -910,7 +905,7 @@ static int cmd_status(int argc, char **argv)
             print_record(&rec, &s.lay);
             if (rec.result == TB_OK) {
                 char v[32];
-                version_str(&rec.img[0].to, v, sizeof(v));
+                cli_version_str(&rec.img[0].to, v, sizeof(v));
                 printf("running: image 0 version %s (%s)\n", v, rec.img[0].confirmed ? "confirmed" : "test, not confirmed");
             } else {
                 printf("running: nothing (no bootable image)\n");
@@ -954,7 +949,7 @@ static int run_reset(struct sim *s, struct tb_boot_record *rec)
     print_record(rec, &s->lay);
     if (rc == TB_OK) {
         char v[32];
-        version_str(&rec->img[0].to, v, sizeof(v));
+        cli_version_str(&rec->img[0].to, v, sizeof(v));
         printf("[app] image 0 version %s runs (%s); SMP server up\n", v, rec->img[0].confirmed ? "confirmed" : "test");
     } else if (rc == TB_E_BOOT_NO_IMAGE) {
         printf("[bootloader] no bootable image: serving SMP for a recovery upload\n");

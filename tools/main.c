@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "twinboot/image.h"
 
 #ifndef TB_VERSION
 #define TB_VERSION "0.0.0"
@@ -59,6 +60,11 @@ int cli_usage_error(const char *group, const char *cmd, const char *msg)
 {
     fprintf(stderr, "twinboot %s %s: %s\nRun 'twinboot %s %s --help' for usage.\n", group, cmd, msg, group, cmd);
     return TB_EXIT_USAGE;
+}
+
+void cli_version_str(const struct tb_image_version *v, char *out, size_t n)
+{
+    snprintf(out, n, "%u.%u.%u+%u", v->major, v->minor, v->revision, (unsigned)v->build);
 }
 
 void cli_hex(const uint8_t *p, size_t n, char *out)

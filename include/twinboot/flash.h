@@ -51,8 +51,6 @@ int tb_area_program(const struct tb_area *a, uint32_t off, const void *buf, uint
 int tb_area_erase(const struct tb_area *a, uint32_t off, uint32_t len);
 /* TB_OK if [off, off+len) lies inside the area (overflow-safe). */
 int tb_area_check(const struct tb_area *a, uint32_t off, uint32_t len);
-/* 1 if every byte of the range reads as erased, 0 if not, <0 on error. */
-int tb_area_is_erased(const struct tb_area *a, uint32_t off, uint32_t len);
 
 #ifdef __cplusplus
 }
