@@ -32,6 +32,8 @@ const char *tb_strerror(int err)
     case TB_E_IMG_KEY: return "trusted key cannot be parsed";
     case TB_E_IMG_TOO_MANY_DEPS: return "too many dependency TLVs";
     case TB_E_IMG_EMPTY: return "slot is empty (erased)";
+    case TB_E_IMG_DECOMP: return "compressed image: malformed DECOMP TLVs or LZMA2 header";
+    case TB_E_IMG_DECODE: return "compressed image: the LZMA2 stream is corrupt";
     case TB_E_BOOT_DOWNGRADE: return "older than the running image (downgrade prevention)";
     case TB_E_BOOT_SEC_CNT: return "security counter lower than the running image's";
     case TB_E_BOOT_DEPENDENCY: return "a dependency on another image is not met";

@@ -445,7 +445,8 @@ int tb_image_bootable(const struct tb_image_header *h)
     if (h->flags & TB_IMAGE_F_NON_BOOTABLE) {
         return TB_E_IMG_NON_BOOTABLE;
     }
-    if (h->flags & TB_IMAGE_F_UNSUPPORTED) {
+    /* a compressed image is installed by rebuilding it, never run as it is */
+    if (h->flags & (TB_IMAGE_F_UNSUPPORTED | TB_IMAGE_F_COMPRESSED_LZMA2 | TB_IMAGE_F_COMPRESSED_ARM_THUMB)) {
         return TB_E_IMG_FLAGS;
     }
     return TB_OK;

@@ -44,6 +44,8 @@ enum tb_err {
     TB_E_IMG_KEY = -35,           /* a trusted key cannot be parsed */
     TB_E_IMG_TOO_MANY_DEPS = -36, /* more DEPENDENCY TLVs than TB_IMAGE_MAX_DEPS */
     TB_E_IMG_EMPTY = -37,         /* the slot is erased: no image at all */
+    TB_E_IMG_DECOMP = -46,        /* compressed image: DECOMP_* TLVs or LZMA2 header malformed */
+    TB_E_IMG_DECODE = -47,        /* compressed image: the LZMA2 stream does not decode to DECOMP_SIZE bytes */
 
     /* boot engine (lib/boot.c): reasons a request is refused, end states */
     TB_E_BOOT_DOWNGRADE = -50,    /* older than the running image (downgrade prevention) */
