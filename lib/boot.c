@@ -77,7 +77,7 @@ static int ctx_init(struct tb_boot_ctx *c, const struct tb_boot_config *cfg, int
     c->sec_img.size -= c->sector;
     c->bak_img = c->bak;
     if (c->bak.size != 0) {
-        c->bak_img.size = c->sec_img.size < c->bak.size ? c->sec_img.size : c->bak.size;
+        c->bak_img.size = c->pri_img.size < c->bak.size ? c->pri_img.size : c->bak.size;
     }
     struct tb_area st;
     rc = tb_region_area(cfg->dev, &im->status, &st);
@@ -86,7 +86,8 @@ static int ctx_init(struct tb_boot_ctx *c, const struct tb_boot_config *cfg, int
 
 static int validate(const struct tb_boot_ctx *c, const struct tb_area *a, struct tb_image_info *info)
 {
-    int rc = tb_image_validate(a, &c->cfg->keys, info);
+    /* a compressed secondary stands for the image it rebuilds */
+    int rc = a == &c->sec_img ? tb_validate_source(c, info) : tb_image_validate(a, &c->cfg->keys, info);
     if (rc == TB_OK) {
         rc = tb_image_bootable(&info->hdr);
     }

@@ -67,6 +67,11 @@ int tb_copy_sector(struct tb_boot_ctx *c, const struct tb_area *dst, const struc
 int tb_write_primary_trailer(struct tb_boot_ctx *c, bool image_ok);
 /* erase the secondary's trailer sector: the request is consumed */
 int tb_clear_request(struct tb_boot_ctx *c);
+/* compressed secondaries (lib/boot_decomp.c): the area an install copies
+ * from (the secondary, or the view of the image a compressed one rebuilds),
+ * and validation of the secondary as the image it installs */
+int tb_source_view(const struct tb_boot_ctx *c, struct tb_area *src);
+int tb_validate_source(const struct tb_boot_ctx *c, struct tb_image_info *info);
 void tb_session_fill(struct tb_journal_session *s, uint8_t op, const struct tb_boot_ctx *c,
                      const struct tb_image_info *from, const struct tb_image_info *to);
 

@@ -150,8 +150,10 @@ static int run_install(struct tb_boot_ctx *c, struct tb_image_info *to)
         } else {
             /* never overwrite the net image before its copy is known good */
             rc = nbk > 0 ? verify_backup(c, s) : TB_OK;
+            struct tb_area src;
+            rc = rc == TB_OK ? tb_source_view(c, &src) : rc;
             if (rc == TB_OK) {
-                rc = install_from(c, &c->sec_img, to);
+                rc = install_from(c, &src, to); /* a compressed image is decoded into the window */
             }
         }
         if (rc == TB_OK) {
@@ -214,7 +216,7 @@ int tb_handover_resume(struct tb_boot_ctx *c)
     if (c->j.s.op != TB_OP_HANDOVER && c->j.s.op != TB_OP_REVERT) {
         return TB_E_BOOT_JOURNAL;
     }
-    int rc = tb_image_validate(src, &c->cfg->keys, &img);
+    int rc = src == &c->sec_img ? tb_validate_source(c, &img) : tb_image_validate(src, &c->cfg->keys, &img);
     if (fatal(rc)) {
         return rc;
     }
@@ -307,12 +309,17 @@ int tb_handover_check(struct tb_boot_ctx *c, struct tb_boot_image_record *r)
         /* a copy cut short, or a net image that is not the one recorded:
          * send the recorded one again, from wherever a copy of it is */
         const struct tb_area *from = NULL;
-        rc = tb_image_validate(&c->sec_img, &c->cfg->keys, &src);
+        struct tb_area view;
+        rc = tb_validate_source(c, &src);
         if (fatal(rc)) {
             return rc;
         }
         if (rc == TB_OK && memcmp(src.hash, st.hash, 32) == 0) {
-            from = &c->sec_img;
+            rc = tb_source_view(c, &view);
+            if (rc != TB_OK) {
+                return rc;
+            }
+            from = &view;
         } else {
             rc = tb_image_validate(&c->bak_img, &c->cfg->keys, &src);
             if (fatal(rc)) {

@@ -132,8 +132,9 @@ int tb_layout_check(const struct tb_layout *l, const struct tb_device *dev, stru
             if (sector_of(dev, &im->secondary) != s || (need_backup && sector_of(dev, &im->backup) != s)) {
                 return fail(issue, i, "secondary", "sector size differs from the primary's");
             }
-            if (im->secondary.size != im->primary.size) {
-                return fail(issue, i, "secondary", "size differs from the primary's");
+            /* smaller is fine: a compressed image rebuilds into the larger primary */
+            if (im->secondary.size > im->primary.size) {
+                return fail(issue, i, "secondary", "larger than the primary");
             }
         }
         if (need_backup && im->backup.size < im->primary.size) {

@@ -15,6 +15,8 @@ static int run_overwrite(struct tb_boot_ctx *c)
     const struct tb_journal_session *s = &c->j.s;
     const uint32_t n = s->nsect;
     const uint32_t to_n = tb_sectors_for(c, s->to_size);
+    struct tb_area src;
+    int src_rc = tb_source_view(c, &src);
     for (uint32_t step = c->j.last_step + 1U; step <= OW_TRAILER(n); step++) {
         int rc;
         if (step == OW_CLEAR) {
@@ -23,7 +25,7 @@ static int run_overwrite(struct tb_boot_ctx *c)
             rc = tb_write_primary_trailer(c, true); /* nothing to revert to: confirmed */
         } else {
             uint32_t i = step - 2U;
-            rc = i < to_n ? tb_copy_sector(c, &c->pri, &c->sec, i, false, NULL)
+            rc = i < to_n ? (src_rc != TB_OK ? src_rc : tb_copy_sector(c, &c->pri, &src, i, false, NULL))
                           : tb_area_erase(&c->pri, i * c->sector, c->sector);
         }
         if (rc == TB_OK) {

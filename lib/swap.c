@@ -48,6 +48,8 @@ static int run_upgrade(struct tb_boot_ctx *c)
     const uint32_t bk = (s->flags & TB_JF_BACKUP) ? tb_sectors_for(c, s->from_size) : 0;
     const uint32_t to_n = tb_sectors_for(c, s->to_size);
     int carried = -1; /* backup sector already written along with a copy, in this run */
+    struct tb_area src;
+    int src_rc = tb_source_view(c, &src); /* a compressed image: decoded from its start, skipping done sectors */
     for (uint32_t step = c->j.last_step + 1U; step <= UP_TRAILER(n); step++) {
         int rc;
         if (step == UP_CLEAR) {
@@ -70,7 +72,7 @@ static int run_upgrade(struct tb_boot_ctx *c)
             struct tb_side_copy side = {&c->bak, &c->pri, i + 1U};
             bool carry = i + 1U < bk && c->bak_erased == (int)(i + 1U);
             if (i < to_n) {
-                rc = tb_copy_sector(c, &c->pri, &c->sec, i, false, carry ? &side : NULL);
+                rc = src_rc != TB_OK ? src_rc : tb_copy_sector(c, &c->pri, &src, i, false, carry ? &side : NULL);
             } else {
                 rc = tb_area_erase(&c->pri, i * c->sector, c->sector);
                 carry = false;

@@ -594,7 +594,7 @@ static void test_layout_checks(void **state)
     BAD(l.img[0].backup.off = 0x4000, "secondary");             /* backup overlaps the secondary */
     BAD(l.img[0].status.size = 0x1000, "status");               /* one sector */
     BAD(l.img[0].backup.size = 0x1000, "backup");               /* smaller than the primary */
-    BAD(l.img[0].secondary.size = 0x9000, "secondary");         /* differs from the primary */
+    BAD(l.img[0].secondary.size = l.img[0].primary.size + 0x1000, "secondary"); /* larger than the primary */
     BAD(l.img[0].primary.flash = 7, "primary");                 /* no such flash */
     BAD(l.img[0].primary.size = 0x1000, "primary");             /* no room besides the trailer */
     BAD(l.img[0].secondary.flash = TB_SIM_NET, "secondary");    /* 2 KiB sectors against 4 KiB */
@@ -602,6 +602,10 @@ static void test_layout_checks(void **state)
     BAD(l.image_count = 0, "layout");
     BAD((l.image_count = 2, l.img[1] = l.img[0]), "primary");   /* image 1 on top of image 0 */
 #undef BAD
+    /* a smaller secondary is fine (compressed images rebuild into the primary) */
+    l = w.lay;
+    l.img[0].secondary.size = l.img[0].primary.size - 0x2000;
+    assert_int_equal(tb_layout_check(&l, &w.dev, &is), TB_OK);
     /* the engine refuses to run on a bad layout, touching nothing */
     w.lay.img[0].status.size = 0;
     struct tb_boot_record rec;
