@@ -9,6 +9,7 @@ PKGS=(
   libmbedtls-dev libsodium-dev       # device crypto: SHA-2/ECDSA/RSA, Ed25519
   libcbor-dev                        # SMP server: CBOR
   libssl-dev openssl                 # host tools: key files and signing; independent checks
+  liblzma-dev                        # host tools: --compression lzma2|lzma2armthumb (imgtool's liblzma)
   clang libclang-rt-14-dev           # libFuzzer targets
   valgrind                           # bench: instruction counts
   gcc-arm-none-eabi binutils-arm-none-eabi libnewlib-arm-none-eabi dpkg-dev  # Cortex-M33 build

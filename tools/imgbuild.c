@@ -267,6 +267,9 @@ int tb_sign_image(const struct tb_sign_opts *o, const struct tbk_key *key, const
             goto oom;
         }
     }
+    if (o->comp_tlvs_len > 0 && buf_put(&prot, o->comp_tlvs, o->comp_tlvs_len) != 0) {
+        goto oom;
+    }
     uint16_t prot_size = 0;
     if (prot.len > 0) {
         if (prot.len + 4 > 0xffff) {
@@ -292,7 +295,7 @@ int tb_sign_image(const struct tb_sign_opts *o, const struct tbk_key *key, const
         .protect_tlv_size = prot_size,
         .img_size = (uint32_t)(img.len - o->header_size),
         .flags = (o->non_bootable ? TB_IMAGE_F_NON_BOOTABLE : 0) | (o->rom_fixed ? TB_IMAGE_F_ROM_FIXED : 0) |
-                 (o->has_load_addr ? TB_IMAGE_F_RAM_LOAD : 0),
+                 (o->has_load_addr ? TB_IMAGE_F_RAM_LOAD : 0) | o->comp_flags,
         .ver = o->version,
     };
     tb_image_header_encode(&h, img.p);

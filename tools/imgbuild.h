@@ -31,6 +31,10 @@ struct tb_sign_opts {
     uint32_t load_addr;
     uint8_t erased_val;    /* -R / --erased-val, default 0xff */
     int sha;               /* 256, 384, 512 */
+    /* compressed images (tools/imgcompress.c fills these in) */
+    uint32_t comp_flags;        /* TB_IMAGE_F_COMPRESSED_* header flags */
+    const uint8_t *comp_tlvs;   /* the DECOMP_* protected TLVs, encoded, after the others */
+    size_t comp_tlvs_len;
 };
 
 void tb_sign_opts_default(struct tb_sign_opts *o);
