@@ -9,6 +9,8 @@
 #include "cli.h"
 #include "fileio.h"
 #include "imgbuild.h"
+#include "imgcompress.h"
+#include "twinboot/decompress.h"
 #include "keyfile.h"
 #include "memflash.h"
 #include "twinboot/crypto.h"
@@ -227,11 +229,14 @@ static const char sign_help[] =
     "  -L, --load-addr ADDR        RAM_LOAD image loaded at ADDR\n"
     "  -x, --hex-addr ADDR         base address of the Intel HEX output\n"
     "  -R, --erased-val V          value of erased flash, 0 or 0xff (default 0xff)\n"
-    "      --sha 256|384|512       hash TLV (default 256; signatures need 256)\n";
+    "      --sha 256|384|512       hash TLV (default 256; signatures need 256)\n"
+    "      --compression lzma2|lzma2armthumb\n"
+    "                              compress the payload (MCUboot's format; needs --pad-header);\n"
+    "                              the plain image is written when that is not smaller\n";
 
 enum {
     OPT_PAD_HEADER = 256, OPT_PAD, OPT_CONFIRM, OPT_TEST, OPT_ALIGN, OPT_MAX_ALIGN, OPT_PKFMT,
-    OPT_OVERWRITE, OPT_NONBOOT, OPT_ROMFIXED, OPT_SHA,
+    OPT_OVERWRITE, OPT_NONBOOT, OPT_ROMFIXED, OPT_SHA, OPT_COMPRESSION,
 };
 
 static int cmd_sign(int argc, char **argv)
@@ -258,6 +263,7 @@ static int cmd_sign(int argc, char **argv)
         {"hex-addr", required_argument, NULL, 'x'},
         {"erased-val", required_argument, NULL, 'R'},
         {"sha", required_argument, NULL, OPT_SHA},
+        {"compression", required_argument, NULL, OPT_COMPRESSION},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     struct tb_sign_opts o;
@@ -265,6 +271,8 @@ static int cmd_sign(int argc, char **argv)
     bool have_version = false, have_hdr = false;
     uint32_t hex_addr = 0, v;
     int c;
+    enum tb_compression comp = TB_COMP_NONE;
+    bool compressed = false;
     tb_sign_opts_default(&o);
     while ((c = getopt_long(argc, argv, "k:v:H:S:M:s:d:L:x:R:h", opts, NULL)) != -1) {
         switch (c) {
@@ -347,6 +355,11 @@ static int cmd_sign(int argc, char **argv)
             }
             o.sha = (int)v;
             break;
+        case OPT_COMPRESSION:
+            if (tb_parse_compression(optarg, &comp) != 0) {
+                return usage_error("sign", "--compression is lzma2 or lzma2armthumb");
+            }
+            break;
         case 'h': fputs(sign_help, stdout); return TB_EXIT_OK;
         default: return usage_error("sign", "unknown option");
         }
@@ -386,9 +399,16 @@ static int cmd_sign(int argc, char **argv)
         tbk_free(key);
         return TB_EXIT_FAIL;
     }
-    if (tb_sign_image(&o, key, in.data, in.len, &s, err, sizeof(err)) != 0) {
+    if (tb_sign_compressed(&o, key, in.data, in.len, comp, &s, &compressed, err, sizeof(err)) != 0) {
         fprintf(stderr, "twinboot image sign: %s\n", err);
         goto done;
+    }
+    if (compressed) {
+        struct tb_image_header ch;
+        tb_image_header_decode(s.data, &ch);
+        printf("compressed image size: %u bytes\noriginal image size: %zu bytes\n", (unsigned)ch.img_size - 2U, in.len);
+    } else if (comp != TB_COMP_NONE) {
+        printf("compression would not make the image smaller: written uncompressed\n");
     }
     int wrc;
     if (tb_is_hex_path(outp)) {
@@ -468,6 +488,35 @@ static int keyset_add(struct keyset *ks, const char *path, char *err, size_t err
     return rc;
 }
 
+/* A compressed image: the image it rebuilds must validate too (DECOMP_SHA, DECOMP_SIGNATURE). */
+static int verify_rebuilt(const struct tb_area *a, const struct tb_keyring *ring, const struct keyset *ks)
+{
+    struct tb_decomp_desc d;
+    struct tb_area view;
+    struct tb_image_info info;
+    const uint32_t sector = 4096;
+    int rc = tb_decomp_describe(a, &d, NULL, 0);
+    if (rc == TB_OK) {
+        rc = tb_decomp_open(a, d.out_size + 2 * sector, sector, 4, 0xff, &view);
+    }
+    if (rc == TB_OK) {
+        rc = tb_image_validate(&view, ring, &info);
+    }
+    if (rc != TB_OK) {
+        fprintf(stderr, "twinboot image verify: the compressed image does not rebuild a valid image: %s\n",
+                tb_strerror(rc));
+        return TB_EXIT_FAIL;
+    }
+    char hex[129];
+    cli_hex(info.hash, info.hash_len, hex);
+    printf("Compressed (%s): rebuilds a %u-byte image, correctly validated\nRebuilt digest: %s\n",
+           d.arm_thumb ? "lzma2armthumb" : "lzma2", (unsigned)d.out_size, hex);
+    if (info.key_index >= 0) {
+        printf("Rebuilt image signed by: %s\n", ks->paths[info.key_index]);
+    }
+    return TB_EXIT_OK;
+}
+
 static int cmd_verify(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -524,10 +573,12 @@ static int cmd_verify(int argc, char **argv)
         } else {
             printf("Signature: not checked (no key given)\n");
         }
-        if (tb_image_bootable(&info.hdr) != TB_OK) {
+        exit_code = TB_EXIT_OK;
+        if (tb_image_compressed(&info.hdr)) {
+            exit_code = verify_rebuilt(&a, &ring, &ks);
+        } else if (tb_image_bootable(&info.hdr) != TB_OK) {
             printf("Note: %s; a bootloader will not boot it\n", tb_strerror(tb_image_bootable(&info.hdr)));
         }
-        exit_code = TB_EXIT_OK;
     } else {
         fprintf(stderr, "twinboot image verify: %s: %s\n", path, tb_strerror(rc));
         if (rc == TB_E_IMG_UNKNOWN_KEY || rc == TB_E_IMG_NO_SIGNATURE) {
@@ -560,6 +611,9 @@ static const char *tlv_name(uint16_t t)
     case TB_TLV_DEPENDENCY: return "DEPENDENCY";
     case TB_TLV_SEC_CNT: return "SEC_CNT";
     case TB_TLV_BOOT_RECORD: return "BOOT_RECORD";
+    case TB_TLV_DECOMP_SIZE: return "DECOMP_SIZE";
+    case TB_TLV_DECOMP_SHA: return "DECOMP_SHA";
+    case TB_TLV_DECOMP_SIGNATURE: return "DECOMP_SIGN";
     default: return "?";
     }
 }
@@ -645,7 +699,10 @@ static int cmd_dumpinfo(int argc, char **argv)
            "  protect_tlv_size 0x%x\n  img_size         0x%x (%u)\n  flags            0x%08x%s\n"
            "  version          ",
            (unsigned)h.magic, (unsigned)h.load_addr, h.hdr_size, h.protect_tlv_size, (unsigned)h.img_size,
-           (unsigned)h.img_size, (unsigned)h.flags, (h.flags & TB_IMAGE_F_NON_BOOTABLE) ? " (NON_BOOTABLE)" : "");
+           (unsigned)h.img_size, (unsigned)h.flags, (h.flags & TB_IMAGE_F_NON_BOOTABLE) ? " (NON_BOOTABLE)"
+                                    : (h.flags & TB_IMAGE_F_COMPRESSED_ARM_THUMB) ? " (COMPRESSED_LZMA2 | COMPRESSED_ARM_THUMB)"
+                                    : (h.flags & TB_IMAGE_F_COMPRESSED_LZMA2)     ? " (COMPRESSED_LZMA2)"
+                                                                                  : "");
     print_ver(&h.ver);
     printf("\n");
     int exit_code = TB_EXIT_OK;
