@@ -169,3 +169,54 @@ const uint8_t *image_hash(const struct tb_signed *s)
     assert_int_equal(tlv[0], TB_TLV_SHA256);
     return tlv + 4;
 }
+
+uint64_t world_clean_boot_ops(struct world *w)
+{
+    struct tb_boot_record rec;
+    world_restore(w, 0);
+    assert_int_equal(tb_boot_go(&w->cfg, &rec), TB_OK);
+    return w->d.power.ops;
+}
+
+unsigned world_sweep(struct world *w, world_check_fn check, void *arg, unsigned stride, unsigned double_every,
+                     uint64_t *cut)
+{
+    struct tb_boot_record rec;
+    uint64_t total = world_clean_boot_ops(w);
+    unsigned runs = 0;
+    assert_true(total > 0);
+    for (uint64_t k = 1; k <= total; k += stride ? stride : 1) {
+        uint64_t seed = k * 7919u + 13u;
+        *cut = k;
+        world_restore(w, 0);
+        tb_simdev_arm_cut(&w->d, k, seed);
+        int rc = tb_boot_go(&w->cfg, &rec);
+        if (rc != TB_E_POWER) {
+            fail_msg("cut at op %llu (seed %llu): boot returned %d, not a power cut", (unsigned long long)k,
+                     (unsigned long long)seed, rc);
+        }
+        tb_simdev_power_on(&w->d);
+        if (double_every && k % double_every == 0) {
+            /* a second cut during the recovery, a little way in */
+            tb_simdev_arm_cut(&w->d, 1 + (k * 31u) % 40u, seed + 1);
+            rc = tb_boot_go(&w->cfg, &rec);
+            assert_true(rc == TB_E_POWER || rc == TB_OK);
+            w->d.power.cut_at = 0;
+            runs++;
+            if (rc == TB_OK) {
+                /* the recovery finished before the second cut: it is the boot to check */
+                check(w, &rec, arg);
+                continue;
+            }
+            tb_simdev_power_on(&w->d);
+        }
+        rc = tb_boot_go(&w->cfg, &rec);
+        if (rc != TB_OK) {
+            fail_msg("after a cut at op %llu (seed %llu) the device does not boot: %d (%s)",
+                     (unsigned long long)k, (unsigned long long)seed, rc, tb_strerror(rc));
+        }
+        check(w, &rec, arg);
+        runs++;
+    }
+    return runs;
+}

@@ -44,6 +44,15 @@ struct tb_signed make_signed(uint8_t major, size_t kib, uint32_t slot_size, uint
 struct tb_signed make_signed_opts(struct tb_sign_opts *o, size_t kib, uint32_t seed, const char *keyfile);
 /* Write an image into a region, as a debugger or an upload would. */
 void put_region(struct world *w, const struct tb_region *r, const struct tb_signed *s);
+/* Power-cut sweeps. From the snapshot, boot and cut the power at flash
+ * operation k (torn, with a seed), for k = 1, 1 + stride, ... up to the
+ * operations of an uninterrupted boot; every double_every-th cut (0: never)
+ * is followed by a second cut during the recovery; then boot to the end and
+ * call check. *cut tracks k (for failure messages). Returns the runs. */
+typedef void (*world_check_fn)(struct world *w, const struct tb_boot_record *rec, void *arg);
+uint64_t world_clean_boot_ops(struct world *w);
+unsigned world_sweep(struct world *w, world_check_fn check, void *arg, unsigned stride, unsigned double_every,
+                     uint64_t *cut);
 /* The SHA256 TLV of a signed image. */
 const uint8_t *image_hash(const struct tb_signed *s);
 

@@ -392,56 +392,13 @@ static void test_no_bootable_and_recovery(void **state)
  * (torn, with a seed), reset, boot again (optionally cut once more during
  * that recovery at operation k2), and check the outcome. Returns how many
  * operations the uninterrupted boot takes. */
-typedef void (*check_fn)(struct world *w, const struct tb_boot_record *rec, void *arg);
+typedef world_check_fn check_fn;
 
-static uint64_t ops_of_clean_boot(struct world *w)
-{
-    struct tb_boot_record rec;
-    restore(w);
-    assert_int_equal(boot(w, &rec), TB_OK);
-    return w->d.power.ops;
-}
+static uint64_t ops_of_clean_boot(struct world *w) { return world_clean_boot_ops(w); }
 
 static unsigned sweep(struct world *w, check_fn check, void *arg, unsigned double_every)
 {
-    struct tb_boot_record rec;
-    uint64_t total = ops_of_clean_boot(w);
-    unsigned runs = 0;
-    assert_true(total > 0);
-    for (uint64_t k = 1; k <= total; k++) {
-        uint64_t seed = k * 7919u + 13u;
-        g_cut = k;
-        restore(w);
-        tb_simdev_arm_cut(&w->d, k, seed);
-        int rc = boot(w, &rec);
-        if (rc != TB_E_POWER) {
-            fail_msg("cut at op %llu (seed %llu): boot returned %d, not a power cut", (unsigned long long)k,
-                     (unsigned long long)seed, rc);
-        }
-        tb_simdev_power_on(&w->d);
-        if (double_every && k % double_every == 0) {
-            /* a second cut during the recovery, a little way in */
-            tb_simdev_arm_cut(&w->d, 1 + (k * 31u) % 40u, seed + 1);
-            rc = boot(w, &rec);
-            assert_true(rc == TB_E_POWER || rc == TB_OK);
-            w->d.power.cut_at = 0;
-            runs++;
-            if (rc == TB_OK) {
-                /* the recovery finished before the second cut: it is the boot to check */
-                check(w, &rec, arg);
-                continue;
-            }
-            tb_simdev_power_on(&w->d);
-        }
-        rc = boot(w, &rec);
-        if (rc != TB_OK) {
-            fail_msg("after a cut at op %llu (seed %llu) the device does not boot: %d (%s)",
-                     (unsigned long long)k, (unsigned long long)seed, rc, tb_strerror(rc));
-        }
-        check(w, &rec, arg);
-        runs++;
-    }
-    return runs;
+    return world_sweep(w, check, arg, 1, double_every, &g_cut);
 }
 
 struct expect {
