@@ -11,6 +11,7 @@
 
 #include <cbor.h>
 
+#include "twinboot/decompress.h"
 #include "twinboot/error.h"
 #include "twinboot/trailer.h"
 
@@ -581,6 +582,16 @@ static int upload_area(const struct tb_smp_server *s, int image, struct tb_area 
     return rc;
 }
 
+/* The uploaded image fits its primary once installed: for a compressed
+ * image, the image it rebuilds (DECOMP_SIZE), which the secondary's size
+ * says nothing about. Only TB_E_IMG_TOO_LARGE is a verdict. */
+static int upload_fits_primary(const struct tb_smp_server *s, int image, const struct tb_area *sec)
+{
+    struct tb_area pri;
+    int rc = tb_region_area(s->env.cfg->dev, &s->env.cfg->layout->img[image].primary, &pri);
+    return rc == TB_OK ? tb_decomp_fits(sec, pri.size - pri.flash->sector_size) : rc;
+}
+
 /* Erase the slot's sectors up to end, as the upload reaches them (as
  * Zephyr's progressive erase): no long pause on the first chunk. */
 static int ensure_erased(struct tb_smp_upload *u, const struct tb_area *a, uint32_t end)
@@ -759,6 +770,10 @@ static void upload(struct tb_smp_server *s, const struct tb_smp_hdr *h, const st
     }
     if (u->has_sha && memcmp(digest, u->sha, 32) != 0) {
         err_group(w, h, TB_IMG_ERR_INVALID_HASH, TB_MGMT_EINVAL);
+        return;
+    }
+    if (upload_fits_primary(s, u->image, &a) == TB_E_IMG_TOO_LARGE) {
+        err_group(w, h, TB_IMG_ERR_INVALID_IMAGE_TOO_LARGE, TB_MGMT_EINVAL);
         return;
     }
     w_map(w, 2);

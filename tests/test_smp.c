@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "cborx.h"
+#include "fileio.h"
 #include "harness.h"
 #include "smp_serial.h"
 #include "twinboot/error.h"
@@ -342,6 +343,28 @@ static void test_upload_resume_and_gaps(void **state)
     assert_memory_equal(st.hash, image_hash(img), 32);
 }
 
+/* A compressed image fits the secondary but must also rebuild into the
+ * primary: its DECOMP_SIZE is checked once the upload is complete. */
+static void test_upload_compressed_too_large(void **state)
+{
+    struct fix *f = *state;
+    struct tb_blob b;
+    char err[256];
+    assert_int_equal(tb_read_file(TB_VECTORS_DIR "/signed-ed25519-lzma2armthumb.bin", &b, err, sizeof(err)), 0);
+    struct tb_area pri;
+    assert_int_equal(tb_region_area(&f->w.dev, &f->w.lay.img[0].primary, &pri), TB_OK);
+    assert_true(b.len < pri.size - 4096U && 50284U > pri.size - 4096U); /* 29 773 bytes sent, 50 284 rebuilt */
+    upload(f, 0, b.data, b.len, 700, b.len - 500); /* all but the last chunk */
+    size_t last = (size_t)uget(f->body, "off");
+    assert_true(last < b.len);
+    cbor_item_t *m = map();
+    add(m, "off", cbor_build_uint32((uint32_t)last));
+    add(m, "data", cbor_build_bytestring(b.data + last, b.len - last));
+    send(f, 1, 2, 1, 1, m);
+    expect_err(f, 1, TB_IMG_ERR_INVALID_IMAGE_TOO_LARGE);
+    tb_blob_free(&b);
+}
+
 /* ---- bad requests -------------------------------------------------------- */
 
 static void test_bad_requests(void **state)
@@ -515,6 +538,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_os, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_upload_test_confirm, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upload_compressed_too_large, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upload_resume_and_gaps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_frames, setup, teardown),
