@@ -11,6 +11,8 @@
 #   libcbor-m33.a         libcbor's allocation-free parts only: the encoders
 #                         and the streaming decoder (a fixed file list), with
 #                         port/nrf5340/cbor/{configuration,cbor_export}.h
+#   liblzmadec-m33.a      the LZMA SDK's LZMA2 decoder and ARM-Thumb converter,
+#                         from Debian's lzma source package (compressed images)
 #   libtwinboot-m33.a     every lib/*.c, built with -DTB_CONFIG_NO_ED25519
 #   src/mbedtls/          the unpacked Debian source packages (kept as a
 #   src/libcbor/          cache: later runs reuse them and need no network)
@@ -180,6 +182,16 @@ else
     printf '        %s\n' "${FETCH_ERR[@]}"
 fi
 
+# The LZMA SDK (decoder of compressed images): Debian's lzma source package,
+# in the same cache CMake fills for the host build (cmake/LzmaSdk.cmake).
+LZMA=$SRC_CACHE/lzma
+if [ -f "$LZMA/.twinboot-fetched" ]; then
+    echo "reusing $(cat "$LZMA/.twinboot-fetched") in $LZMA"
+else
+    bash "$SCRIPT_DIR/apt-source.sh" lzma C/Lzma2Dec.c "$LZMA" ||
+        die "could not fetch Debian's lzma source package (LZMA SDK) into $LZMA"
+fi
+
 # ---- compile helper --------------------------------------------------------
 
 # compile_all OBJDIR FLAGS... -- SOURCES...
@@ -279,6 +291,19 @@ else
     fi
 fi
 
+# ---- (c3) LZMA SDK decoder -------------------------------------------------
+
+step "(c3) liblzmadec-m33.a"
+# LZMA2 decoding and the ARM-Thumb BCJ converter only; twinboot allocates
+# for it from a static arena (lib/decompress.c), so no Alloc.c.
+LZMA_SRCS=("$LZMA/C/LzmaDec.c" "$LZMA/C/Lzma2Dec.c" "$LZMA/C/Bra.c")
+if ! compile_all "$OUT/obj/lzma" "${TARGET_FLAGS[@]}" -std=c99 -Wall -Wextra "${EXTRA[@]+"${EXTRA[@]}"}" \
+        -I "$LZMA/C" -- "${LZMA_SRCS[@]}"; then
+    die "the LZMA SDK failed to compile: ${COMPILE_FAILED[*]##*/}" "see the compiler output above"
+fi
+rm -f "$OUT/liblzmadec-m33.a"
+$AR rcs "$OUT/liblzmadec-m33.a" "$OUT"/obj/lzma/*.o
+
 # ---- (d) twinboot ----------------------------------------------------------
 
 step "(d) libtwinboot-m33.a"
@@ -287,7 +312,7 @@ LIB_SRCS=("$LIB_DIR"/*.c)
 shopt -u nullglob
 [ ${#LIB_SRCS[@]} -gt 0 ] || die "no C files in $LIB_DIR" "nothing to build for twinboot"
 if ! compile_all "$OUT/obj/twinboot" "${TARGET_FLAGS[@]}" -std=c11 -Wall -Wextra -Werror "${EXTRA[@]+"${EXTRA[@]}"}" \
-        -DTB_CONFIG_NO_ED25519 -I "$ROOT/include" "${CONFIG_FLAGS[@]}" "${CBOR_INC[@]+"${CBOR_INC[@]}"}" \
+        -DTB_CONFIG_NO_ED25519 -I "$ROOT/include" "${CONFIG_FLAGS[@]}" "${CBOR_INC[@]+"${CBOR_INC[@]}"}" -I "$LZMA/C" \
         -- "${LIB_SRCS[@]}"; then
     die "twinboot's lib failed to cross-compile: ${COMPILE_FAILED[*]##*/}" \
         "see the compiler output above: the device lib must build freestanding for the M33" \
@@ -316,7 +341,7 @@ TMP_PATHS+=("$TMPD")
 defined() { $NM -g --defined-only "$@" 2>/dev/null | awk 'NF >= 3 { print $3 }' | sort -u; }
 defined "$LIBC_A" "$LIBM_A" >"$TMPD/libc"
 defined "$LIBGCC_A" >"$TMPD/libgcc"
-CHECK_LIBS=(libtwinboot-m33.a libmbedcrypto-m33.a)
+CHECK_LIBS=(libtwinboot-m33.a libmbedcrypto-m33.a liblzmadec-m33.a)
 [ $HAVE_CBOR -eq 0 ] || CHECK_LIBS+=(libcbor-m33.a)
 defined "${CHECK_LIBS[@]/#/$OUT/}" >"$TMPD/ours"
 libc_problem=0
@@ -354,7 +379,7 @@ total() { # archive -> "text data bss" of the TOTALS line
 }
 SIZE_LIBS=(libmbedcrypto-m33.a)
 [ $HAVE_CBOR -eq 0 ] || SIZE_LIBS+=(libcbor-m33.a)
-SIZE_LIBS+=(libtwinboot-m33.a)
+SIZE_LIBS+=(liblzmadec-m33.a libtwinboot-m33.a)
 for lib in "${SIZE_LIBS[@]}"; do
     echo "--- $lib"
     $SIZE -t "$OUT/$lib" | sed -E "s#[^ ]*/##; s# \(ex [^)]*\)##"
@@ -384,7 +409,7 @@ if [ -n "$PROBE_ROOTS" ]; then
     first_root=${PROBE_ROOTS%%$'\n'*}
     if $CC "${MULTI_FLAGS[@]}" -nostdlib -Wl,--gc-sections -Wl,--unresolved-symbols=ignore-all \
             -Wl,-e,"$first_root" "${probe_flags[@]}" -Wl,-Map="$OUT/size-probe.map" -o "$OUT/size-probe.elf" \
-            -Wl,--start-group "$OUT/libtwinboot-m33.a" "$OUT/libmbedcrypto-m33.a" "${CBOR_A[@]+"${CBOR_A[@]}"}" \
+            -Wl,--start-group "$OUT/libtwinboot-m33.a" "$OUT/libmbedcrypto-m33.a" "$OUT/liblzmadec-m33.a" "${CBOR_A[@]+"${CBOR_A[@]}"}" \
             -lc -lgcc -Wl,--end-group \
             2>"$OUT/size-probe.log"; then
         awk '
@@ -396,12 +421,12 @@ if [ -n "$PROBE_ROOTS" ]; then
             /^[.][^ ]/ { out = $1 }
             NF >= 3 && $(NF-2) ~ /^0x[0-9a-f]+$/ && $(NF-1) ~ /^0x[0-9a-f]+$/ && $NF ~ /\)$|\.o$/ {
                 who = ($NF ~ /libtwinboot-m33\.a\(/) ? "tb" : ($NF ~ /libmbedcrypto-m33\.a\(/) ? "mb" : \
-                      ($NF ~ /libcbor-m33\.a\(/) ? "cb" : "tc"
+                      ($NF ~ /libcbor-m33\.a\(/) ? "cb" : ($NF ~ /liblzmadec-m33\.a\(/) ? "lz" : "tc"
                 if (out ~ /^\.(text|rodata|data|ARM\.exidx|ARM\.extab)$/) flash[who] += hex($(NF-1))
                 else if (out == ".bss") ram[who] += hex($(NF-1))
             }
             END {
-                printf "linked (--gc-sections, all twinboot API kept): twinboot lib: %d bytes text+data, mbedTLS crypto: %d bytes, libcbor: %d bytes, libc/libgcc: %d bytes\n", flash["tb"], flash["mb"], flash["cb"], flash["tc"]
+                printf "linked (--gc-sections, all twinboot API kept): twinboot lib: %d bytes text+data, mbedTLS crypto: %d bytes, libcbor: %d bytes, LZMA decoder: %d bytes, libc/libgcc: %d bytes\n", flash["tb"], flash["mb"], flash["cb"], flash["lz"], flash["tc"]
                 printf "  (bss: twinboot %d, mbedTLS %d, libcbor %d; map: %s)\n", ram["tb"], ram["mb"], ram["cb"], map
             }' map="$OUT/size-probe.map" "$OUT/size-probe.map"
     else
