@@ -18,47 +18,6 @@
 #include "twinboot/sim.h"
 #include "twinboot/smp.h"
 
-struct tally {
-    size_t req_wire, rsp_wire, payload, requests;
-};
-
-/* One upload request for data[off, off+n), framed; the server's answer framed too. */
-static long upload_step(struct tb_smp_server *srv, const uint8_t *img, size_t len, size_t off, size_t n,
-                        const uint8_t sha[32], struct tally *t)
-{
-    cbor_item_t *m = cbor_new_definite_map(off == 0 ? 5 : 2);
-    if (off == 0) {
-        tb_cbor_add(m, "image", cbor_build_uint8(0));
-        tb_cbor_add(m, "len", cbor_build_uint32((uint32_t)len));
-        tb_cbor_add(m, "sha", cbor_build_bytestring(sha, 32));
-    }
-    tb_cbor_add(m, "off", cbor_build_uint32((uint32_t)off));
-    tb_cbor_add(m, "data", cbor_build_bytestring(img + off, n));
-    uint8_t msg[4096], rsp[2048], frame[8192];
-    unsigned char *body = NULL;
-    size_t cap = 0, bl = cbor_serialize_alloc(m, &body, &cap), rn;
-    cbor_decref(&m);
-    struct tb_smp_hdr h = {TB_SMP_OP_WRITE, 1, 0, (uint16_t)bl, TB_SMP_GROUP_IMAGE, (uint8_t)t->requests, 1};
-    tb_smp_hdr_encode(&h, msg);
-    memcpy(msg + 8, body, bl);
-    free(body);
-    t->req_wire += tb_serial_encode(msg, bl + 8, frame, sizeof(frame));
-    if (tb_smp_handle(srv, msg, bl + 8, rsp, sizeof(rsp), &rn) != TB_OK) {
-        return -1;
-    }
-    t->rsp_wire += tb_serial_encode(rsp, rn, frame, sizeof(frame));
-    t->payload += n;
-    t->requests++;
-    struct cbor_load_result res;
-    cbor_item_t *r = cbor_load(rsp + 8, rn - 8, &res);
-    cbor_item_t *o = tb_cbor_get(r, "off");
-    long next = o != NULL && cbor_isa_uint(o) ? (long)cbor_get_int(o) : -1;
-    if (r != NULL) {
-        cbor_decref(&r);
-    }
-    return next;
-}
-
 int main(int argc, char **argv)
 {
     const char *keyp = argc > 1 ? argv[1] : "keys/root-ecdsa-p256.pem";
@@ -96,11 +55,11 @@ int main(int argc, char **argv)
         struct tb_smp_server srv;
         struct tb_smp_env env = {&cfg, &rec, 2048, 4, "bench"};
         tb_smp_init(&srv, &env);
-        struct tally t = {0};
+        struct bench_tally t = {0};
         size_t off = 0;
         while (off < img.len) {
             size_t n = img.len - off < chunks[ci] ? img.len - off : chunks[ci];
-            long next = upload_step(&srv, img.data, img.len, off, n, sha, &t);
+            long next = bench_upload_step(&srv, img.data, img.len, off, n, sha, &t);
             if (next <= (long)off) {
                 fprintf(stderr, "bench_smp: upload stalled at %zu\n", off);
                 return 1;
