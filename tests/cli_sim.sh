@@ -123,6 +123,17 @@ expect_rc 0 $T sim boot "$W/dz"
 grep -q "boots: image 0 version 1.0.0+0, confirmed" "$W/out" && grep -q "net core: boots image 1 version 2.0.0+0, confirmed" "$W/out" && ok || bad "set revert: $(cat "$W/out")"
 $T sim status "$W/dz" --json | grep -q '"image":1,"slot":"primary","flash":"net"' && ok || bad "status shows the net slot"
 
+# a compressed image (imgtool's lzma2armthumb vector): installed as the image it rebuilds, then reverted
+expect_rc 0 $T sim new -k "$V/key-ed25519.pem" "$W/lz"
+expect_rc 0 $T image sign -k "$V/key-ed25519.pem" --header-size 0x200 --pad-header --slot-size 0xe0000 --align 4 -v 1.0.0 "$V/payload-raw-40k.bin" "$W/lz1.bin"
+expect_rc 0 $T sim load "$W/lz" --slot primary "$W/lz1.bin"
+expect_rc 0 $T sim load "$W/lz" --test "$V/signed-ed25519-lzma2armthumb.bin"
+expect_rc 0 $T sim boot "$W/lz"
+grep -q "boots: image 0 version 1.2.0+0, a test" "$W/out" && ok || bad "compressed test: $(cat "$W/out")"
+cmp -s <(tail -c +$((0x10000 + 1)) "$W/lz/app.bin" | head -c 50284) "$V/signed-ed25519-thumb-uncompressed.bin" && ok || bad "primary is not the rebuilt image"
+expect_rc 0 $T sim boot "$W/lz"
+grep -q "boots: image 0 version 1.0.0+0, confirmed" "$W/out" && ok || bad "compressed revert: $(cat "$W/out")"
+
 expect_rc 2 $T sim new --strategy scratch "$W/x"
 expect_rc 2 $T sim boot "$W/app" --cut-after 0
 
