@@ -278,18 +278,9 @@ int tb_decomp_open(const struct tb_area *src, uint32_t size, uint32_t sector_siz
     tb_image_header_encode(&z->d.out, z->hdr);
     z->pay_off = z->d.hdr.hdr_size;
     z->pay_end = z->pay_off + z->d.out.img_size;
-    z->flash.name = "decompressed";
-    z->flash.size = size;
-    z->flash.sector_size = sector_size;
-    z->flash.write_size = write_size;
-    z->flash.erased_val = erased_val;
-    z->flash.read = view_read;
-    z->flash.program = view_program;
-    z->flash.erase = view_erase;
-    z->flash.ctx = z;
-    view->flash = &z->flash;
-    view->off = 0;
-    view->size = size;
+    z->flash = (struct tb_flash){"decompressed", size, sector_size, write_size, erased_val,
+                                 view_read, view_program, view_erase, z};
+    *view = (struct tb_area){&z->flash, 0, size};
     return TB_OK;
 }
 

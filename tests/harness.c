@@ -170,6 +170,30 @@ const uint8_t *image_hash(const struct tb_signed *s)
     return tlv + 4;
 }
 
+struct tb_blob load_vector(const char *name)
+{
+    char path[1024], err[256];
+    struct tb_blob b;
+    snprintf(path, sizeof(path), "%s%s", V, name);
+    if (tb_read_file(path, &b, err, sizeof(err)) != 0) {
+        fail_msg("%s (are the vectors in %s?)", err, TB_VECTORS_DIR);
+    }
+    return b;
+}
+
+struct tb_key vector_key(const char *keyfile, uint8_t **der)
+{
+    char path[1024], err[256];
+    size_t len;
+    snprintf(path, sizeof(path), "%s%s", V, keyfile);
+    struct tbk_key *k = tbk_load(path, err, sizeof(err));
+    assert_non_null(k);
+    assert_int_equal(tbk_pub_der(k, der, &len), 0);
+    struct tb_key key = {(uint16_t)tbk_type(k), *der, (uint16_t)len};
+    tbk_free(k);
+    return key;
+}
+
 uint64_t world_clean_boot_ops(struct world *w)
 {
     struct tb_boot_record rec;

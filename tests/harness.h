@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fileio.h"
 #include "imgbuild.h"
 #include "twinboot/boot.h"
 #include "twinboot/sim.h"
@@ -53,6 +54,10 @@ typedef void (*world_check_fn)(struct world *w, const struct tb_boot_record *rec
 uint64_t world_clean_boot_ops(struct world *w);
 unsigned world_sweep(struct world *w, world_check_fn check, void *arg, unsigned stride, unsigned double_every,
                      uint64_t *cut);
+/* A file of the vectors (fails the test if it cannot be read). */
+struct tb_blob load_vector(const char *name);
+/* A vector key's public DER as a trusted key; free(*der) afterwards. */
+struct tb_key vector_key(const char *keyfile, uint8_t **der);
 /* The SHA256 TLV of a signed image. */
 const uint8_t *image_hash(const struct tb_signed *s);
 

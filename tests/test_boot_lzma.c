@@ -89,6 +89,18 @@ static void dev_free(struct dev *d)
     world_free(&d->w);
 }
 
+/* A region holds exactly the bytes of img. */
+static void assert_holds(struct world *w, const struct tb_region *r, const struct tb_signed *img)
+{
+    struct tb_area a;
+    assert_int_equal(tb_region_area(&w->dev, r, &a), TB_OK);
+    uint8_t *got = malloc(img->image_len);
+    assert_non_null(got);
+    assert_int_equal(tb_area_read(&a, 0, got, (uint32_t)img->image_len), TB_OK);
+    assert_memory_equal(got, img->data, img->image_len);
+    free(got);
+}
+
 /* The primary boots img, and (a rebuilt image) holds exactly its bytes. */
 static void assert_runs(struct world *w, const struct tb_boot_record *rec, const struct tb_signed *img,
                         bool confirmed)
@@ -100,13 +112,7 @@ static void assert_runs(struct world *w, const struct tb_boot_record *rec, const
                  (unsigned long long)g_cut, tb_boot_action_name(rec->img[0].action));
     }
     assert_int_equal(rec->img[0].confirmed, confirmed);
-    struct tb_area a;
-    assert_int_equal(tb_region_area(&w->dev, &w->lay.img[0].primary, &a), TB_OK);
-    uint8_t *got = malloc(img->image_len);
-    assert_non_null(got);
-    assert_int_equal(tb_area_read(&a, 0, got, (uint32_t)img->image_len), TB_OK);
-    assert_memory_equal(got, img->data, img->image_len);
-    free(got);
+    assert_holds(w, &w->lay.img[0].primary, img);
 }
 
 static void test_install_revert_confirm(void **state)
@@ -290,13 +296,7 @@ static void assert_net_runs(struct world *w, const struct tb_boot_record *rec, c
     }
     assert_int_equal(rec->img[1].confirmed, confirmed);
     assert_int_equal(tb_simnet_settle(&w->net, 100000), TB_NB_JUMP);
-    struct tb_area a;
-    assert_int_equal(tb_region_area(&w->dev, &w->lay.img[1].primary, &a), TB_OK);
-    uint8_t *got = malloc(img->image_len);
-    assert_non_null(got);
-    assert_int_equal(tb_area_read(&a, 0, got, (uint32_t)img->image_len), TB_OK);
-    assert_memory_equal(got, img->data, img->image_len);
-    free(got);
+    assert_holds(w, &w->lay.img[1].primary, img);
 }
 
 static void test_net_compressed(void **state)

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "fileio.h"
+#include "harness.h"
 #include "imgcompress.h"
 #include "keyfile.h"
 #include "memflash.h"
@@ -24,16 +25,7 @@
 #define VIEW_SIZE 0xe0000U /* the vectors' --slot-size */
 #define SECTOR 4096U
 
-static struct tb_blob load(const char *name)
-{
-    char path[1024], err[256];
-    struct tb_blob b;
-    snprintf(path, sizeof(path), "%s%s", V, name);
-    if (tb_read_file(path, &b, err, sizeof(err)) != 0) {
-        fail_msg("%s (are the vectors in %s?)", err, TB_VECTORS_DIR);
-    }
-    return b;
-}
+static struct tb_blob load(const char *name) { return load_vector(name); }
 
 /* A keyring of one vector key. */
 struct ring1 {
@@ -44,15 +36,8 @@ struct ring1 {
 
 static void ring1_load(struct ring1 *r, const char *keyfile)
 {
-    char path[1024], err[256];
-    size_t len;
-    snprintf(path, sizeof(path), "%s%s", V, keyfile);
-    struct tbk_key *k = tbk_load(path, err, sizeof(err));
-    assert_non_null(k);
-    assert_int_equal(tbk_pub_der(k, &r->der, &len), 0);
-    r->key = (struct tb_key){(uint16_t)tbk_type(k), r->der, (uint16_t)len};
+    r->key = vector_key(keyfile, &r->der);
     r->kr = (struct tb_keyring){&r->key, 1};
-    tbk_free(k);
 }
 
 struct opened {
@@ -288,6 +273,16 @@ static void test_truncated_streams(void **state)
     tb_blob_free(&b);
 }
 
+/* The vectors' sign options: --header-size 0x200 --pad-header --slot-size 0xe0000 --align 4. */
+static void vector_opts(struct tb_sign_opts *o)
+{
+    tb_sign_opts_default(o);
+    o->header_size = 0x200;
+    o->pad_header = true;
+    o->slot_size = VIEW_SIZE;
+    o->align = 4;
+}
+
 /* twinboot image sign --compression: byte for byte imgtool's (Ed25519 is deterministic). */
 static void sign_like_vector(const char *key, enum tb_compression comp, const char *want, bool *compressed)
 {
@@ -295,11 +290,7 @@ static void sign_like_vector(const char *key, enum tb_compression comp, const ch
     struct tb_sign_opts o;
     struct tb_signed out;
     struct tb_blob in = load("payload-thumb-48k.bin");
-    tb_sign_opts_default(&o);
-    o.header_size = 0x200;
-    o.pad_header = true;
-    o.slot_size = VIEW_SIZE;
-    o.align = 4;
+    vector_opts(&o);
     o.version = (struct tb_image_version){1, 2, 0, 0};
     snprintf(path, sizeof(path), "%s%s", V, key);
     struct tbk_key *k = tbk_load(path, err, sizeof(err));
@@ -351,11 +342,7 @@ static void test_sign_fallback(void **state)
     struct tb_signed out;
     bool c = true;
     struct tb_blob in = load("payload-raw-40k.bin");
-    tb_sign_opts_default(&o);
-    o.header_size = 0x200;
-    o.pad_header = true;
-    o.slot_size = VIEW_SIZE;
-    o.align = 4;
+    vector_opts(&o);
     snprintf(path, sizeof(path), "%s%s", V, "key-ed25519.pem");
     struct tbk_key *k = tbk_load(path, err, sizeof(err));
     assert_int_equal(tb_sign_compressed(&o, k, in.data, in.len, TB_COMP_LZMA2, &out, &c, err, sizeof(err)), 0);

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "fileio.h"
+#include "harness.h"
 #include "imgbuild.h"
 #include "keyfile.h"
 #include "memflash.h"
@@ -25,16 +26,7 @@
 
 /* ---- helpers --------------------------------------------------------- */
 
-static struct tb_blob load(const char *name)
-{
-    char path[1024], err[256];
-    struct tb_blob b;
-    snprintf(path, sizeof(path), "%s%s", V, name);
-    if (tb_read_file(path, &b, err, sizeof(err)) != 0) {
-        fail_msg("%s (are the vectors in %s?)", err, TB_VECTORS_DIR);
-    }
-    return b;
-}
+static struct tb_blob load(const char *name) { return load_vector(name); }
 
 struct ring {
     struct tb_key keys[4];
