@@ -860,6 +860,115 @@ done:
     return rc;
 }
 
+/* ---- dumpinfo -------------------------------------------------------- */
+
+static const char *tlv_name(uint16_t t)
+{
+    switch (t) {
+    case TB_TLV_KEYHASH: return "KEYHASH";
+    case TB_TLV_PUBKEY: return "PUBKEY";
+    case TB_TLV_SHA256: return "SHA256";
+    case TB_TLV_SHA384: return "SHA384";
+    case TB_TLV_SHA512: return "SHA512";
+    case TB_TLV_RSA2048_PSS: return "RSA2048_PSS";
+    case TB_TLV_ECDSA224: return "ECDSA224";
+    case TB_TLV_ECDSA_SIG: return "ECDSA_SIG";
+    case TB_TLV_RSA3072_PSS: return "RSA3072_PSS";
+    case TB_TLV_ED25519: return "ED25519";
+    case TB_TLV_SIG_PURE: return "SIG_PURE";
+    case TB_TLV_DEPENDENCY: return "DEPENDENCY";
+    case TB_TLV_SEC_CNT: return "SEC_CNT";
+    case TB_TLV_BOOT_RECORD: return "BOOT_RECORD";
+    case TB_TLV_ENC_RSA2048: return "ENC_RSA2048";
+    case TB_TLV_ENC_KW: return "ENC_KW";
+    case TB_TLV_ENC_EC256: return "ENC_EC256";
+    case TB_TLV_ENC_X25519: return "ENC_X25519";
+    case TB_TLV_ENC_X25519_SHA512: return "ENC_X25519_SHA512";
+    case TB_TLV_UUID_VID: return "UUID_VID";
+    case TB_TLV_UUID_CID: return "UUID_CID";
+    default: return "?";
+    }
+}
+
+
+static const struct {
+    uint32_t flag;
+    const char *name;
+} image_flags[] = {
+    {TB_IMAGE_F_PIC, "PIC"},
+    {TB_IMAGE_F_ENCRYPTED_AES128, "ENCRYPTED_AES128"},
+    {TB_IMAGE_F_ENCRYPTED_AES256, "ENCRYPTED_AES256"},
+    {TB_IMAGE_F_NON_BOOTABLE, "NON_BOOTABLE"},
+    {TB_IMAGE_F_RAM_LOAD, "RAM_LOAD"},
+    {TB_IMAGE_F_ROM_FIXED, "ROM_FIXED"},
+    {TB_IMAGE_F_COMPRESSED_LZMA1, "COMPRESSED_LZMA1"},
+    {TB_IMAGE_F_COMPRESSED_LZMA2, "COMPRESSED_LZMA2"},
+    {TB_IMAGE_F_COMPRESSED_ARM_THUMB, "COMPRESSED_ARM_THUMB"},
+};
+
+/* What in this image twinboot does not implement, as "unsupported: ..." (or
+ * NULL): asked after validation failed, so that a user reads the real reason
+ * and not the format error a feature we do not parse ends in. */
+static const char *explain_unsupported(const uint8_t *d, size_t len, const struct tb_keyring *ring, char *buf,
+                                       size_t n)
+{
+    struct tb_flash f;
+    struct tb_area a;
+    struct tb_image_header h;
+    if (tb_memflash_init(&f, &a, d, len) != TB_OK || tb_image_read_header(&a, &h) != TB_OK) {
+        return NULL;
+    }
+    for (size_t i = 0; i < sizeof(image_flags) / sizeof(image_flags[0]); i++) {
+        if (h.flags & image_flags[i].flag & TB_IMAGE_F_UNSUPPORTED) {
+            snprintf(buf, n, "unsupported: %s image (flag 0x%x)", image_flags[i].name, (unsigned)image_flags[i].flag);
+            return buf;
+        }
+    }
+    struct tb_tlv_iter it;
+    uint16_t type, tlen;
+    uint32_t voff;
+    bool pure = false, sig_for_ring = false;
+    uint16_t other_sig = 0;
+    if (tb_tlv_iter_begin(&it, &a, &h, false) != TB_OK) {
+        return NULL;
+    }
+    while (tb_tlv_iter_next(&it, &type, &tlen, &voff, NULL) == 1) {
+        switch (type) {
+        case TB_TLV_ECDSA224:
+        case TB_TLV_RSA3072_PSS:
+            snprintf(buf, n, "unsupported: %s signature (TLV 0x%02x)", tlv_name(type), type);
+            return buf;
+        case TB_TLV_ENC_RSA2048:
+        case TB_TLV_ENC_KW:
+        case TB_TLV_ENC_EC256:
+        case TB_TLV_ENC_X25519:
+        case TB_TLV_ENC_X25519_SHA512:
+            snprintf(buf, n, "unsupported: encrypted image (%s TLV)", tlv_name(type));
+            return buf;
+        case TB_TLV_SIG_PURE: pure = tlen == 1 && d[voff] == 1; break;
+        case TB_TLV_ECDSA_SIG:
+        case TB_TLV_RSA2048_PSS:
+        case TB_TLV_ED25519:
+            other_sig = type;
+            for (size_t i = 0; i < ring->count; i++) {
+                uint16_t kt = ring->keys[i].type;
+                sig_for_ring = sig_for_ring ||
+                               (type == TB_TLV_ECDSA_SIG && (kt == TB_KEY_ECDSA_P256 || kt == TB_KEY_ECDSA_P384)) ||
+                               (type == TB_TLV_RSA2048_PSS && kt == TB_KEY_RSA2048) ||
+                               (type == TB_TLV_ED25519 && kt == TB_KEY_ED25519);
+            }
+            break;
+        default: break;
+        }
+    }
+    if (pure && other_sig != 0 && other_sig != TB_TLV_ED25519) {
+        snprintf(buf, n, "unsupported: pure %s signature (only ed25519 signs pure)", tlv_name(other_sig));
+        return buf;
+    }
+    (void)sig_for_ring;
+    return NULL;
+}
+
 /* ---- verify ---------------------------------------------------------- */
 
 struct keyset {
@@ -968,7 +1077,13 @@ static int cmd_verify(int argc, char **argv)
         }
         exit_code = TB_EXIT_OK;
     } else {
-        fprintf(stderr, "twinboot image verify: %s: %s\n", path, tb_strerror(rc));
+        char why[160];
+        const char *u = explain_unsupported(b.data, b.len, &ring, why, sizeof(why));
+        if (u == NULL && rc == TB_E_UNSUPPORTED) {
+            u = info.pure ? "unsupported: this pure signature (ed25519 only, on memory-mapped flash)"
+                          : "unsupported: an algorithm this build leaves out";
+        }
+        fprintf(stderr, "twinboot image verify: %s: %s\n", path, u != NULL ? u : tb_strerror(rc));
         if (rc == TB_E_IMG_UNKNOWN_KEY || rc == TB_E_IMG_NO_SIGNATURE) {
             fprintf(stderr, "hint: pass the key the image was signed with (-k), or check 'twinboot image "
                             "dumpinfo %s'\n",
@@ -982,73 +1097,102 @@ static int cmd_verify(int argc, char **argv)
 
 /* ---- dumpinfo -------------------------------------------------------- */
 
-static const char *tlv_name(uint16_t t)
-{
-    switch (t) {
-    case TB_TLV_KEYHASH: return "KEYHASH";
-    case TB_TLV_PUBKEY: return "PUBKEY";
-    case TB_TLV_SHA256: return "SHA256";
-    case TB_TLV_SHA384: return "SHA384";
-    case TB_TLV_SHA512: return "SHA512";
-    case TB_TLV_RSA2048_PSS: return "RSA2048_PSS";
-    case TB_TLV_ECDSA224: return "ECDSA224";
-    case TB_TLV_ECDSA_SIG: return "ECDSA_SIG";
-    case TB_TLV_RSA3072_PSS: return "RSA3072_PSS";
-    case TB_TLV_ED25519: return "ED25519";
-    case TB_TLV_SIG_PURE: return "SIG_PURE";
-    case TB_TLV_DEPENDENCY: return "DEPENDENCY";
-    case TB_TLV_SEC_CNT: return "SEC_CNT";
-    case TB_TLV_BOOT_RECORD: return "BOOT_RECORD";
-    default: return "?";
-    }
-}
-
 static const char *flag_state(uint8_t v)
 {
     return v == 0xff ? "unset" : v == TB_FLAG_SET ? "set" : "bad";
 }
 
-static void dump_trailer(const uint8_t *d, size_t len)
+static void print_flags(FILE *o, uint32_t flags, bool json)
+{
+    bool first = true;
+    for (size_t i = 0; i < sizeof(image_flags) / sizeof(image_flags[0]); i++) {
+        if (flags & image_flags[i].flag) {
+            fprintf(o, json ? "%s\"%s\"" : "%s%s", first ? "" : json ? ", " : " | ", image_flags[i].name);
+            first = false;
+        }
+    }
+}
+
+/* The trailer at the end of a slot-sized file, as imgtool's dumpinfo reads
+ * it: magic, then image_ok, copy_done, swap_info and swap_size below it. */
+struct trailer_view {
+    bool present;      /* the file runs past the image */
+    bool magic_good;
+    uint32_t max_align;
+    uint8_t image_ok, copy_done, swap_info;
+    uint32_t swap_size;
+    const uint8_t *magic;
+};
+
+static void read_trailer(const uint8_t *d, size_t len, size_t image_end, struct trailer_view *t)
 {
     uint8_t m[TB_TRAILER_MAGIC_SIZE];
-    if (len < 64) {
+    memset(t, 0, sizeof(*t));
+    if (len <= image_end || len < 64) {
         return;
     }
+    t->present = true;
     const uint8_t *end = d + len;
-    uint32_t max_align = 8;
+    t->magic = end - 16;
     tb_trailer_magic(8, m);
+    uint32_t a = 8;
     if (memcmp(end - 16, m, 16) != 0) {
-        uint32_t a = (uint32_t)end[-16] | ((uint32_t)end[-15] << 8);
+        a = (uint32_t)end[-16] | ((uint32_t)end[-15] << 8);
         tb_trailer_magic(a, m);
         if ((a != 16 && a != 32) || memcmp(end - 16, m, 16) != 0) {
-            bool erased = true;
-            for (int i = 1; i <= 16; i++) {
-                erased = erased && end[-i] == 0xff;
-            }
-            printf("trailer: magic %s (file is %s)\n", erased ? "unset" : "absent", erased ? "padded" : "not padded to a slot");
             return;
         }
-        max_align = a;
     }
     struct tb_trailer_layout l;
-    if (tb_trailer_layout((uint32_t)len, max_align, &l) != TB_OK) {
+    if (tb_trailer_layout((uint32_t)len, a, &l) != TB_OK) {
         return;
     }
-    uint8_t si = d[l.swap_info_off];
-    printf("trailer (max-align %u): magic good, image_ok %s, copy_done %s, swap_info 0x%02x", (unsigned)max_align,
-           flag_state(d[l.image_ok_off]), flag_state(d[l.copy_done_off]), si);
-    if (si != 0xff) {
-        printf(" (image %u, swap type %u)", si >> 4, si & 0xf);
+    t->magic_good = true;
+    t->max_align = a;
+    t->image_ok = d[l.image_ok_off];
+    t->copy_done = d[l.copy_done_off];
+    t->swap_info = d[l.swap_info_off];
+    const uint8_t *sz = d + l.swap_info_off - a; /* swap_size: one max-align field below swap_info */
+    t->swap_size = (uint32_t)sz[0] | (uint32_t)sz[1] << 8 | (uint32_t)sz[2] << 16 | (uint32_t)sz[3] << 24;
+}
+
+static void print_hex_json(FILE *o, const uint8_t *v, size_t n)
+{
+    fputc('"', o);
+    for (size_t i = 0; i < n; i++) {
+        fprintf(o, "%02x", v[i]);
     }
-    printf("\n");
+    fputc('"', o);
+}
+
+/* One TLV's value, decoded where the type says how. */
+static void print_tlv_value(const uint8_t *v, uint16_t type, uint16_t len)
+{
+    if (type == TB_TLV_SEC_CNT && len == 4) {
+        printf("  %u", (unsigned)(v[0] | v[1] << 8 | v[2] << 16 | (uint32_t)v[3] << 24));
+    } else if (type == TB_TLV_DEPENDENCY && len == 12) {
+        struct tb_image_version dv;
+        tb_image_version_decode(v + 4, &dv);
+        printf("  image %u >= ", v[0]);
+        print_ver(&dv);
+    } else {
+        fputs("  ", stdout);
+        for (uint16_t i = 0; i < len; i++) {
+            printf("%02x", v[i]);
+        }
+    }
 }
 
 static int cmd_dumpinfo(int argc, char **argv)
 {
     if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        printf("usage: twinboot image dumpinfo FILE\n\n"
-               "Print an image's header, protected and unprotected TLVs, and (for a\n"
-               "slot-sized file) its trailer. Reads as far as the image is well formed.\n");
+        printf("usage: twinboot [--json] image dumpinfo FILE\n\n"
+               "Print what imgtool dumpinfo prints: the header (flags by name), the\n"
+               "protected and unprotected TLV areas (info headers, every TLV's bytes,\n"
+               "signatures included), and for a slot-sized file the trailer (magic,\n"
+               "image_ok, copy_done, swap_info, swap_size). Reads as far as the image is\n"
+               "well formed. --json: the same as imgtool's JSON (header, tlv_area, trailer;\n"
+               "bytes as hex strings).\n");
         return TB_EXIT_OK;
     }
     if (argc != 2 || argv[1][0] == '-') {
@@ -1080,52 +1224,133 @@ static int cmd_dumpinfo(int argc, char **argv)
         tb_blob_free(&b);
         return TB_EXIT_FAIL;
     }
-    printf("header:\n  magic            0x%08x\n  load_addr        0x%08x\n  hdr_size         0x%x\n"
-           "  protect_tlv_size 0x%x\n  img_size         0x%x (%u)\n  flags            0x%08x%s\n"
-           "  version          ",
-           (unsigned)h.magic, (unsigned)h.load_addr, h.hdr_size, h.protect_tlv_size, (unsigned)h.img_size,
-           (unsigned)h.img_size, (unsigned)h.flags, (h.flags & TB_IMAGE_F_NON_BOOTABLE) ? " (NON_BOOTABLE)" : "");
-    print_ver(&h.ver);
-    printf("\n");
+    bool json = cli_json;
+    const char *base = strrchr(argv[1], '/') != NULL ? strrchr(argv[1], '/') + 1 : argv[1];
+    char ver[40];
+    cli_version_str(&h.ver, ver, sizeof(ver));
+    if (json) {
+        printf("{\n  \"filename\": \"%s\",\n  \"header\": {\"magic\": %u, \"load_addr\": %u, \"hdr_size\": %u, "
+               "\"protected_tlv_size\": %u, \"img_size\": %u, \"flags\": %u, \"flag_names\": [",
+               base, (unsigned)h.magic, (unsigned)h.load_addr, h.hdr_size, h.protect_tlv_size, (unsigned)h.img_size,
+               (unsigned)h.flags);
+        print_flags(stdout, h.flags, true);
+        printf("], \"version\": \"%s\"},\n  \"tlv_area\": {", ver);
+    } else {
+        printf("Image header (offset: 0x0)\n  magic:              0x%08x\n  load_addr:          0x%08x\n"
+               "  hdr_size:           0x%x\n  protected_tlv_size: 0x%x\n  img_size:           0x%x (%u)\n"
+               "  flags:              0x%08x",
+               (unsigned)h.magic, (unsigned)h.load_addr, h.hdr_size, h.protect_tlv_size, (unsigned)h.img_size,
+               (unsigned)h.img_size, (unsigned)h.flags);
+        if (h.flags != 0) {
+            fputs(" (", stdout);
+            print_flags(stdout, h.flags, false);
+            fputs(")", stdout);
+        }
+        printf("\n  version:            %s\nPayload (offset: 0x%x): 0x%x bytes\n", ver, h.hdr_size, (unsigned)h.img_size);
+    }
     int exit_code = TB_EXIT_OK;
+    size_t image_end = 0;
     struct tb_tlv_iter it;
     rc = rc == TB_OK ? tb_tlv_iter_begin(&it, &a, &h, false) : rc;
     if (rc == TB_OK) {
         uint16_t type, len;
         uint32_t voff;
-        bool prot, last_prot = false;
-        bool first = true;
-        while ((rc = tb_tlv_iter_next(&it, &type, &len, &voff, &prot)) == 1) {
-            if (first || prot != last_prot) {
-                printf("%s TLVs:\n", prot ? "protected" : "unprotected");
+        bool prot;
+        int section = -1; /* 0 protected, 1 unprotected: print each area's info header once */
+        uint32_t tlv_off = (uint32_t)h.hdr_size + h.img_size;
+        /* the unprotected area is announced even when it holds no TLV */
+        for (int pass = 0;; pass++) {
+            rc = tb_tlv_iter_next(&it, &type, &len, &voff, &prot);
+            int want = rc == 1 ? (prot ? 0 : 1) : 1;
+            while (section < want) {
+                section++;
+                if (section == 0 && h.protect_tlv_size == 0) {
+                    continue;
+                }
+                uint32_t off = section == 0 ? tlv_off : tlv_off + h.protect_tlv_size;
+                const uint8_t *ih = b.data + off;
+                unsigned magic = ih[0] | ih[1] << 8, tot = ih[2] | ih[3] << 8;
+                if (json) {
+                    printf("%s\"%s\": {\"offset\": %u, \"magic\": %u, \"tlv_tot\": %u}, \"%s\": [",
+                           section == 1 && h.protect_tlv_size != 0 ? "], " : "", section == 0 ? "tlv_hdr_prot" : "tlv_hdr",
+                           (unsigned)off, magic, tot, section == 0 ? "tlvs_prot" : "tlvs");
+                } else {
+                    printf("%s (offset: 0x%x): magic 0x%04x, area size 0x%x\n",
+                           section == 0 ? "Protected TLV area" : "TLV area", (unsigned)off, magic, tot);
+                }
+                pass = 0;
             }
-            first = false;
-            last_prot = prot;
-            printf("  0x%02x %-12s len %3u", type, tlv_name(type), len);
+            if (rc != 1) {
+                break;
+            }
             const uint8_t *v = b.data + voff;
-            if (type == TB_TLV_SEC_CNT && len == 4) {
-                printf("  %u", (unsigned)(v[0] | v[1] << 8 | v[2] << 16 | (uint32_t)v[3] << 24));
-            } else if (type == TB_TLV_DEPENDENCY && len == 12) {
-                struct tb_image_version dv = {v[4], v[5], (uint16_t)(v[6] | v[7] << 8),
-                                              (uint32_t)(v[8] | v[9] << 8 | v[10] << 16 | (uint32_t)v[11] << 24)};
-                printf("  image %u >= ", v[0]);
-                print_ver(&dv);
-            } else if (len <= 64) {
-                char hex[129];
-                cli_hex(v, len, hex);
-                printf("  %s", hex);
+            if (json) {
+                printf("%s{\"type\": %u, \"type_name\": \"%s\", \"len\": %u, \"data\": ", pass == 0 ? "" : ", ", type,
+                       tlv_name(type), len);
+                print_hex_json(stdout, v, len);
+                printf("}");
+            } else {
+                printf("  0x%02x %-12s len 0x%02x", type, tlv_name(type), len);
+                print_tlv_value(v, type, len);
+                printf("\n");
             }
-            printf("\n");
+        }
+        if (json) {
+            printf("]");
         }
         if (rc == 0) {
-            printf("image size: %u bytes (header + payload + TLVs)\n", (unsigned)it.end);
+            image_end = it.end;
+            if (!json) {
+                printf("image size: %u bytes (header + payload + TLVs)\n", (unsigned)it.end);
+            }
+        }
+    }
+    if (json) {
+        printf("}%s", rc < 0 ? ",\n  \"error\": " : "");
+        if (rc < 0) {
+            printf("\"%s\"", tb_strerror(rc));
         }
     }
     if (rc < 0) {
-        printf("error: %s\n", tb_strerror(rc));
+        if (!json) {
+            printf("error: %s\n", tb_strerror(rc));
+        }
         exit_code = TB_EXIT_FAIL;
     }
-    dump_trailer(b.data, b.len);
+    struct trailer_view t;
+    read_trailer(b.data, b.len, image_end != 0 ? image_end : b.len, &t);
+    if (json) {
+        printf(",\n  \"trailer\": {");
+        if (t.present) {
+            printf("\"magic\": ");
+            print_hex_json(stdout, t.magic, 16);
+            if (t.magic_good) {
+                printf(", \"max_align\": %u, \"image_ok\": %u, \"copy_done\": %u, \"swap_info\": %u, \"swap_size\": %u",
+                       (unsigned)t.max_align, t.image_ok, t.copy_done, t.swap_info, (unsigned)t.swap_size);
+            }
+        }
+        printf("}\n}\n");
+    } else if (t.present) {
+        if (!t.magic_good) {
+            bool erased = true;
+            for (int i = 0; i < 16; i++) {
+                erased = erased && t.magic[i] == 0xff;
+            }
+            printf("trailer: magic %s (file is %s)\n", erased ? "unset" : "absent",
+                   erased ? "padded" : "not padded to a slot");
+        } else {
+            printf("trailer (max-align %u): magic good, image_ok %s, copy_done %s, swap_info 0x%02x",
+                   (unsigned)t.max_align, flag_state(t.image_ok), flag_state(t.copy_done), t.swap_info);
+            if (t.swap_info != 0xff) {
+                printf(" (image %u, swap type %u)", t.swap_info >> 4, t.swap_info & 0xf);
+            }
+            if (t.swap_size == 0xffffffffu) {
+                printf(", swap_size unknown\n");
+            } else {
+                printf(", swap_size 0x%x (%u)\n", (unsigned)t.swap_size, (unsigned)t.swap_size);
+            }
+        }
+    }
     tb_blob_free(&b);
     return exit_code;
 }
