@@ -66,32 +66,42 @@ static void ossl_err(char *err, size_t errlen, const char *what)
     ERR_clear_error();
 }
 
-/* One line from the terminal with echo off; the prompt goes there too. */
+/* One line from the terminal with echo off; the prompt goes there too.
+ * Byte by byte, no stdio buffer: what follows the line stays for the next
+ * question (a script on a pty may type both answers at once). */
 static int tty_read_password(const char *prompt, char *pw, size_t pwlen)
 {
-    FILE *tty = fopen("/dev/tty", "r+");
-    if (tty == NULL) {
+    int fd = open("/dev/tty", O_RDWR | O_NOCTTY);
+    if (fd < 0) {
         return -1;
     }
     struct termios old, quiet;
-    int fd = fileno(tty);
     bool restore = tcgetattr(fd, &old) == 0;
     if (restore) {
         quiet = old;
         quiet.c_lflag &= (tcflag_t)~ECHO;
-        (void)tcsetattr(fd, TCSAFLUSH, &quiet);
+        (void)tcsetattr(fd, TCSANOW, &quiet);
     }
-    fputs(prompt, tty);
-    fflush(tty);
-    int rc = fgets(pw, (int)pwlen, tty) != NULL ? 0 : -1;
+    (void)!write(fd, prompt, strlen(prompt));
+    size_t n = 0;
+    int rc = -1;
+    char ch;
+    ssize_t r;
+    while ((r = read(fd, &ch, 1)) == 1) {
+        if (ch == '\n' || ch == '\r') {
+            rc = 0;
+            break;
+        }
+        if (n + 1 < pwlen) {
+            pw[n++] = ch;
+        }
+    }
+    pw[n] = '\0';
     if (restore) {
-        (void)tcsetattr(fd, TCSAFLUSH, &old);
+        (void)tcsetattr(fd, TCSANOW, &old);
     }
-    fputs("\n", tty);
-    fclose(tty);
-    if (rc == 0) {
-        pw[strcspn(pw, "\r\n")] = '\0';
-    }
+    (void)!write(fd, "\n", 1);
+    close(fd);
     return rc;
 }
 
