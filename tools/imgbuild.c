@@ -231,49 +231,42 @@ static const char *hash_name(int alg)
 /* imgtool's boot_record.py: a CBOR map {1: sw_type, 4: "M.m.r", 5: signer id,
  * 6: hash name, 2: zeroed measurement}; the measurement comes last because
  * the bootloader fills it in. */
+/* One map entry: an unsigned key, then a text (major type 3) or byte string. */
+static size_t cbor_entry(unsigned key, bool text, const void *v, size_t len, uint8_t *out, size_t room)
+{
+    size_t n = cbor_encode_uint(key, out, room);
+    size_t h = n == 0 ? 0 : text ? cbor_encode_string_start(len, out + n, room - n)
+                                 : cbor_encode_bytestring_start(len, out + n, room - n);
+    if (h == 0 || n + h + len > room) {
+        return 0;
+    }
+    memcpy(out + n + h, v, len);
+    return n + h + len;
+}
+
 static int boot_record(const char *sw_type, const struct tb_image_version *v, int alg, const uint8_t *signer,
                        size_t signer_len, uint8_t *out, size_t room)
 {
     char ver[32];
     uint8_t zero[64] = {0};
     const char *hn = hash_name(alg);
-    size_t n = 0, hl = tb_hash_len(alg);
     snprintf(ver, sizeof(ver), "%u.%u.%u", v->major, v->minor, v->revision);
-#define PUT(call)                                                                                                 \
-    do {                                                                                                          \
-        size_t w_ = (call);                                                                                       \
-        if (w_ == 0) {                                                                                            \
-            return -1;                                                                                            \
-        }                                                                                                         \
-        n += w_;                                                                                                  \
-    } while (0)
-#define PUTRAW(p, l)                                                                                              \
-    do {                                                                                                          \
-        if (n + (l) > room) {                                                                                     \
-            return -1;                                                                                            \
-        }                                                                                                         \
-        memcpy(out + n, (p), (l));                                                                                \
-        n += (l);                                                                                                 \
-    } while (0)
-    PUT(cbor_encode_map_start(5, out + n, room - n));
-    PUT(cbor_encode_uint(1, out + n, room - n));
-    PUT(cbor_encode_string_start(strlen(sw_type), out + n, room - n));
-    PUTRAW(sw_type, strlen(sw_type));
-    PUT(cbor_encode_uint(4, out + n, room - n));
-    PUT(cbor_encode_string_start(strlen(ver), out + n, room - n));
-    PUTRAW(ver, strlen(ver));
-    PUT(cbor_encode_uint(5, out + n, room - n));
-    PUT(cbor_encode_bytestring_start(signer_len, out + n, room - n));
-    PUTRAW(signer, signer_len);
-    PUT(cbor_encode_uint(6, out + n, room - n));
-    PUT(cbor_encode_string_start(strlen(hn), out + n, room - n));
-    PUTRAW(hn, strlen(hn));
-    PUT(cbor_encode_uint(2, out + n, room - n));
-    PUT(cbor_encode_bytestring_start(hl, out + n, room - n));
-    PUTRAW(zero, hl);
-#undef PUT
-#undef PUTRAW
-    return (int)n;
+    const struct {
+        unsigned key;
+        bool text;
+        const void *v;
+        size_t len;
+    } e[] = {{1, true, sw_type, strlen(sw_type)},
+             {4, true, ver, strlen(ver)},
+             {5, false, signer, signer_len},
+             {6, true, hn, strlen(hn)},
+             {2, false, zero, tb_hash_len(alg)}};
+    size_t n = cbor_encode_map_start(sizeof(e) / sizeof(e[0]), out, room);
+    for (size_t i = 0; i < sizeof(e) / sizeof(e[0]) && n != 0; i++) {
+        size_t w = cbor_entry(e[i].key, e[i].text, e[i].v, e[i].len, out + n, room - n);
+        n = w == 0 ? 0 : n + w;
+    }
+    return n == 0 ? -1 : (int)n;
 }
 
 static int hexval(int c)

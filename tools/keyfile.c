@@ -356,6 +356,13 @@ int tbk_write_pub_pem(const struct tbk_key *k, FILE *out)
     return PEM_write_PUBKEY(out, k->pkey) == 1 ? 0 : -1;
 }
 
+/* MCUboot's RSA-PSS: MGF1 with SHA-256, a 32-byte salt. */
+static bool set_mcuboot_pss(EVP_PKEY_CTX *ctx)
+{
+    return EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+           EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_sha256()) == 1 && EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, 32) == 1;
+}
+
 int tbk_sign_digest(const struct tbk_key *k, const uint8_t *digest, size_t digest_len, uint8_t *sig,
                     size_t *sig_len)
 {
@@ -376,9 +383,7 @@ int tbk_sign_digest(const struct tbk_key *k, const uint8_t *digest, size_t diges
         EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(k->pkey, NULL);
         ok = ctx != NULL && EVP_PKEY_sign_init(ctx) == 1 && EVP_PKEY_CTX_set_signature_md(ctx, md) == 1;
         if (ok && k->type == TB_KEY_RSA2048) {
-            ok = EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) == 1 &&
-                 EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_sha256()) == 1 &&
-                 EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, 32) == 1;
+            ok = set_mcuboot_pss(ctx);
         }
         ok = ok && EVP_PKEY_sign(ctx, sig, sig_len, digest, digest_len) == 1;
         EVP_PKEY_CTX_free(ctx);
@@ -408,9 +413,7 @@ int tbk_verify_digest(const struct tbk_key *k, const uint8_t *digest, size_t dig
         ok = ctx != NULL && EVP_PKEY_verify_init(ctx) == 1 &&
              EVP_PKEY_CTX_set_signature_md(ctx, digest_len == 48 ? EVP_sha384() : EVP_sha256()) == 1;
         if (ok && k->type == TB_KEY_RSA2048) {
-            ok = EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) == 1 &&
-                 EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_sha256()) == 1 &&
-                 EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, 32) == 1;
+            ok = set_mcuboot_pss(ctx);
         }
         ok = ok && EVP_PKEY_verify(ctx, sig, n, digest, digest_len) == 1;
         EVP_PKEY_CTX_free(ctx);
