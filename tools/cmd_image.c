@@ -718,7 +718,7 @@ static int cmd_sign(int argc, char **argv)
         case 'c':
         case OPT_UNSUPPORTED_ARG:
         case OPT_UNSUPPORTED_FLAG:
-            fprintf(stderr, "twinboot image sign: unsupported: encrypted images (%s)\n", argv[optind - 1]);
+            fprintf(stderr, "twinboot image sign: unsupported: encrypted images (-E, --encrypt-keylen, --clear, --save-enctlv)\n");
             return TB_EXIT_FAIL;
         case 'e':
             if (strcmp(optarg, "little") != 0) {
