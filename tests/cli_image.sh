@@ -149,6 +149,8 @@ expect_rc 0 $T image sign -k "$V/key-ed25519.pem" $S -v 1.0.0 --sha 512 "$P" "$W
 expect_rc 0 $T image verify -k "$V/key-ed25519.pem" "$W/e512.bin"
 expect_rc 1 $T image verify -k "$V/key-ecdsa-p256.pem" "$W/e512.bin"
 [ "$(tlv_hex "$W/e512.bin" KEYHASH)" = "$($T image getpubhash -k "$V/key-ed25519.pem" --sha 512 -e raw | od -An -tx1 -v | tr -d ' \n')" ] && ok || bad "sha512 keyhash"
+[ "$(tlv_hex "$W/e512.bin" KEYHASH)" = "$(openssl dgst -sha512 -r "$V/pub-ed25519.der" | cut -d' ' -f1)" ] && ok || bad "sha512 keyhash vs openssl"
+[ "$(tlv_hex "$W/e512.bin" SHA512)" = "$(head -c "$(hashed_len "$W/e512.bin")" "$W/e512.bin" | openssl dgst -sha512 -r | cut -d' ' -f1)" ] && ok || bad "sha512 digest vs openssl"
 hex2bin "$(tlv_hex "$W/e512.bin" SHA512)" > "$W/dig.bin"
 hex2bin "$(tlv_hex "$W/e512.bin" ED25519)" > "$W/sig.bin"
 openssl pkeyutl -verify -pubin -inkey "$V/pub-ed25519.pem" -rawin -in "$W/dig.bin" -sigfile "$W/sig.bin" >/dev/null 2>&1 \
@@ -174,6 +176,7 @@ expect_rc 0 $T image verify -k "$W/p384.pem" "$W/p384.bin"
 expect_rc 0 $T image verify -k "$W/p384pub.pem" "$W/p384.bin"
 expect_rc 1 $T image verify -k "$V/key-ecdsa-p256.pem" "$W/p384.bin"
 [ "$(tlv_hex "$W/p384.bin" KEYHASH)" = "$($T image getpubhash -k "$W/p384.pem" -e raw | od -An -tx1 -v | tr -d ' \n')" ] && ok || bad "p384 keyhash (sha384)"
+[ "$(tlv_hex "$W/p384.bin" KEYHASH)" = "$(openssl pkey -in "$W/p384.pem" -pubout -outform DER | openssl dgst -sha384 -r | cut -d' ' -f1)" ] && ok || bad "p384 keyhash vs openssl"
 hex2bin "$(tlv_hex "$W/p384.bin" SHA384)" > "$W/dig.bin"
 hex2bin "$(tlv_hex "$W/p384.bin" ECDSA_SIG)" > "$W/sig.bin"
 openssl pkeyutl -verify -pubin -inkey "$W/p384pub.pem" -in "$W/dig.bin" -sigfile "$W/sig.bin" -pkeyopt digest:sha384 >/dev/null 2>&1 \
@@ -245,6 +248,11 @@ grep -q "0x1234 ? *len 0x05  68656c6c6f" "$W/dump" && ok || bad "custom tlv stri
 [ "$(tlv_hex "$W/ctlv.bin" UUID_VID)" = "6ba7b8109dad11d180b400c04fd430c8" ] && ok || bad "vid uuid"
 cid=$(python3 -c "import uuid; print(uuid.uuid5(uuid.UUID('6ba7b810-9dad-11d1-80b4-00c04fd430c8'), 'acme-board').hex)" 2>/dev/null)
 [ -z "$cid" ] || { [ "$(tlv_hex "$W/ctlv.bin" UUID_CID)" = "$cid" ] && ok || bad "cid uuid5"; }
+# UUIDv5 from names, checked against published values (sdk-nrf's suit_mci: uuid5(NAMESPACE_DNS,
+# 'nordicsemi.com') and uuid5(that, 'unspecified_class'))
+expect_rc 0 $T image sign $S -v 1.0.0 --vid nordicsemi.com --cid unspecified_class "$P" "$W/uuid.bin"
+[ "$(tlv_hex "$W/uuid.bin" UUID_VID)" = "7617daa571fd5a858f94e28d735ce9f4" ] && ok || bad "vid uuid5"
+[ "$(tlv_hex "$W/uuid.bin" UUID_CID)" = "cad8523af8295a9aba852ea0b2f577c9" ] && ok || bad "cid uuid5"
 br=$(tlv_hex "$W/ctlv.bin" BOOT_RECORD)
 case $br in a50164436f464d0465312e322e330558*) ok;; *) bad "boot record cbor: $br";; esac
 expect_rc 2 $T image sign $S -v 1.0.0 --custom-tlv 0x50 0x01 "$P" "$W/o"

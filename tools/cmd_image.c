@@ -1068,7 +1068,8 @@ static int cmd_verify(int argc, char **argv)
         print_ver(&info.hdr.ver);
         printf("\nImage digest: %s\n", hex);
         if (info.key_index >= 0) {
-            printf("Signed by: %s (%s)\n", ks.paths[info.key_index], tbk_type_name(ks.keys[info.key_index].type));
+            printf("Signed by: %s (%s%s)\n", ks.paths[info.key_index], tbk_type_name(ks.keys[info.key_index].type),
+                   info.pure ? ", pure: over the image itself" : "");
         } else {
             printf("Signature: not checked (no key given)\n");
         }
