@@ -183,7 +183,8 @@ openssl pkeyutl -verify -pubin -inkey "$W/p384pub.pem" -in "$W/dig.bin" -sigfile
     && ok || bad "openssl: p384 signature"
 # --pad-sig: 72 / 103 bytes, zeros after the DER; verify accepts them as MCUboot does
 expect_rc 0 $T image sign -k "$W/p384.pem" $S -v 1.0.0 --pad-sig "$P" "$W/p384pad.bin"
-$T image dumpinfo "$W/p384pad.bin" | grep -q "ECDSA_SIG *len 0x67" && ok || bad "p384 pad-sig length"
+# (imgtool pads to 103; a P-384 DER signature is 102..104 bytes, so 104 stays 104)
+$T image dumpinfo "$W/p384pad.bin" | grep -qE "ECDSA_SIG *len 0x6[78]" && ok || bad "p384 pad-sig length"
 expect_rc 0 $T image verify -k "$W/p384.pem" "$W/p384pad.bin"
 expect_rc 0 $T image sign -k "$V/key-ecdsa-p256.pem" $S -v 1.0.0 --pad-sig "$P" "$W/p256pad.bin"
 $T image dumpinfo "$W/p256pad.bin" | grep -q "ECDSA_SIG *len 0x48" && ok || bad "p256 pad-sig length"
