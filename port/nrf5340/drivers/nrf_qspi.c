@@ -90,11 +90,8 @@ static void qspi_clock_on(void)
 
 static int qspi_task(uint32_t task, uint32_t timeout_us)
 {
-    /* STATUS.READY (bit 3): a task may start (regs §3.2) */
-    int rc = tb_nrf_poll(TB_NRF_QSPI + TB_QSPI_STATUS, 1u << 3, 1u << 3, T_TASK_US, 1u);
-    if (rc != TB_OK) {
-        return rc;
-    }
+    /* Each operation waits for its own READY, so the peripheral is idle
+     * here; STATUS (0x604) is not polled: erratum 43 covers it. */
     tb_nrf_wr(TB_NRF_QSPI + TB_QSPI_EVENTS_READY, 0u);  /* clear, then trigger */
     tb_nrf_wr(TB_NRF_QSPI + task, 1u);
     return tb_nrf_poll(TB_NRF_QSPI + TB_QSPI_EVENTS_READY, 1u, 1u, timeout_us, 1u);
@@ -122,10 +119,6 @@ static int qspi_erratum43(void)
 static int qspi_cinstr(uint32_t conf, uint32_t dat0, uint32_t *out)
 {
     int rc = qspi_erratum43();
-    if (rc != TB_OK) {
-        return rc;
-    }
-    rc = tb_nrf_poll(TB_NRF_QSPI + TB_QSPI_STATUS, 1u << 3, 1u << 3, T_TASK_US, 1u);
     if (rc != TB_OK) {
         return rc;
     }
