@@ -27,9 +27,9 @@ void tb_nrf_delay_us(uint32_t us)
     tb_nrf_model_delay(us);
 #else
     if ((tb_nrf_rd(SYST_CSR) & SYST_CSR_RUN) != SYST_CSR_RUN || tb_nrf_rd(SYST_RVR) != SYST_MAX) {
-        tb_nrf_wr(SYST_RVR, SYST_MAX);
-        tb_nrf_wr(SYST_CVR, 0u);
-        tb_nrf_wr(SYST_CSR, SYST_CSR_RUN);
+        tb_nrf_wr(SYST_RVR, SYST_MAX); /* full 24-bit reload */
+        tb_nrf_wr(SYST_CVR, 0u); /* any write clears the counter */
+        tb_nrf_wr(SYST_CSR, SYST_CSR_RUN); /* run on the CPU clock, no interrupt */
     }
     while (us > 0) {
         const uint32_t chunk = us > 1000000u ? 1000000u : us;
