@@ -24,6 +24,103 @@ static int setup(void **state)
     return 0;
 }
 
+/* ---- addresses -------------------------------------------------------------- */
+
+/* The drivers and the model share nrf_regs.h, so a wrong address there would
+ * fool both: check every register the drivers use against the absolute
+ * addresses the reference facts list (their tables, transcribed here). */
+static void test_register_addresses(void **state)
+{
+    (void)state;
+    static const struct {
+        uint32_t got, want;
+    } t[] = {
+#ifdef TB_NRF_NETCORE
+        {TB_NRF_FLASH_BASE, 0x01000000u},                    /* regs §1.1 */
+        {TB_NRF_FLASH_SIZE, 0x40000u},
+        {TB_NRF_FLASH_PAGE, 0x800u},
+        {TB_NRF_NVMC + TB_NVMC_READY, 0x41080400u},          /* regs §2.1 */
+        {TB_NRF_NVMC + TB_NVMC_READYNEXT, 0x41080408u},
+        {TB_NRF_NVMC + TB_NVMC_CONFIG, 0x41080504u},
+        {TB_NRF_FICR + TB_FICR_FAMILY, 0x01FF0130u},         /* regs §1.3 */
+        {TB_NRF_FICR + TB_FICR_REVCODE, 0x01FF0134u},
+        {TB_NRF_CLOCK, 0x41005000u},                         /* regs §1.2 */
+        {TB_NRF_UARTE0, 0x41013000u},
+        {TB_NRF_GPIO_P1 + TB_GPIO_PIN_CNF(0), 0x418C0A00u},  /* regs §4.3 */
+#else
+        {TB_NRF_FLASH_BASE, 0x0u},
+        {TB_NRF_FLASH_SIZE, 0x100000u},
+        {TB_NRF_FLASH_PAGE, 0x1000u},
+        {TB_NRF_NVMC + TB_NVMC_READY, 0x50039400u},
+        {TB_NRF_NVMC + TB_NVMC_READYNEXT, 0x50039408u},
+        {TB_NRF_NVMC + TB_NVMC_CONFIG, 0x50039504u},
+        {TB_NRF_NVMC + TB_NVMC_CONFIGNS, 0x50039584u},
+        {TB_NRF_FICR + TB_FICR_FAMILY, 0x00FF0130u},
+        {TB_NRF_FICR + TB_FICR_REVCODE, 0x00FF0134u},
+        {TB_NRF_CLOCK, 0x50005000u},
+        {TB_NRF_CLOCK + TB_CLK_HFCLKCTRL, 0x50005558u},      /* regs §3.3 */
+        {TB_NRF_CLOCK + TB_CLK_HFCLK192MCTRL, 0x500055B8u},
+        {TB_NRF_UARTE0, 0x50008000u},                        /* regs §5.2 */
+        {TB_NRF_GPIO_P0 + TB_GPIO_PIN_CNF(0), 0x50842700u},  /* regs §3.5, §4.3 */
+        {TB_NRF_GPIO_P1 + TB_GPIO_PIN_CNF(0), 0x50842A00u},  /* regs §5.1 */
+        {TB_NRF_GPIO_P0 + TB_GPIO_PIN_CNF(10), 0x50842728u},
+        {TB_NRF_RESET + TB_RESET_FORCEOFF, 0x50005614u},     /* regs §4.1 */
+        {TB_NRF_RESET + TB_RESET_ERRATUM161, 0x50005618u},
+        {TB_NRF_SPU + TB_SPU_EXTDOMAIN0, 0x50003440u},       /* regs §4.2 */
+        {TB_NRF_SPU + TB_SPU_RAMREGION(0), 0x50003700u},
+        {TB_NRF_SPU + TB_SPU_RAMREGION(63), 0x500037FCu},
+        {TB_NRF_QSPI, 0x5002B000u},                          /* regs §3.2 offsets */
+        {TB_QSPI_TASKS_DEACTIVATE, 0x010u},
+        {TB_QSPI_EVENTS_READY, 0x100u},
+        {TB_QSPI_INTENCLR, 0x308u},
+        {TB_QSPI_ENABLE, 0x500u},
+        {TB_QSPI_READ_SRC, 0x504u},
+        {TB_QSPI_WRITE_DST, 0x510u},
+        {TB_QSPI_ERASE_PTR, 0x51Cu},
+        {TB_QSPI_ERASE_LEN, 0x520u},
+        {TB_QSPI_PSEL_SCK, 0x524u},
+        {TB_QSPI_PSEL_CSN, 0x528u},
+        {TB_QSPI_PSEL_IO0, 0x530u},
+        {TB_QSPI_PSEL_IO3, 0x53Cu},
+        {TB_QSPI_XIPOFFSET, 0x540u},
+        {TB_QSPI_IFCONFIG0, 0x544u},
+        {TB_QSPI_IFCONFIG1, 0x600u},
+        {TB_QSPI_CINSTRCONF, 0x634u},
+        {TB_QSPI_CINSTRDAT0, 0x638u},
+        {TB_QSPI_IFTIMING, 0x640u},
+#endif
+        {TB_NVMC_REN, 0u}, {TB_NVMC_WEN, 1u}, {TB_NVMC_EEN, 2u},
+        {TB_CLK_TASKS_HFCLKSTART, 0x000u},                   /* regs §6.1 */
+        {TB_CLK_TASKS_HFCLKSTOP, 0x004u},
+        {TB_CLK_EVENTS_HFCLKSTARTED, 0x100u},
+        {TB_CLK_HFCLKSTAT, 0x40Cu},
+        {TB_CLK_HFCLKSRC, 0x514u},
+        {TB_UARTE_TASKS_STOPRX, 0x004u},                     /* regs §5.2 */
+        {TB_UARTE_TASKS_STARTTX, 0x008u},
+        {TB_UARTE_TASKS_STOPTX, 0x00Cu},
+        {TB_UARTE_EVENTS_ENDTX, 0x120u},
+        {TB_UARTE_EVENTS_TXSTOPPED, 0x158u},
+        {TB_UARTE_ERRORSRC, 0x480u},
+        {TB_UARTE_ENABLE, 0x500u},
+        {TB_UARTE_PSEL_RTS, 0x508u},
+        {TB_UARTE_PSEL_TXD, 0x50Cu},
+        {TB_UARTE_PSEL_CTS, 0x510u},
+        {TB_UARTE_PSEL_RXD, 0x514u},
+        {TB_UARTE_BAUDRATE, 0x524u},
+        {TB_UARTE_TXD_PTR, 0x544u},
+        {TB_UARTE_TXD_MAXCNT, 0x548u},
+        {TB_UARTE_RXENABLE, 0x564u},
+        {TB_UARTE_TXENABLE, 0x568u},
+        {TB_UARTE_CONFIG, 0x56Cu},
+        {TB_UARTE_BAUD_115200, 0x01D60000u},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        if (t[i].got != t[i].want) {
+            fail_msg("entry %zu: 0x%08x, the facts say 0x%08x", i, (unsigned)t[i].got, (unsigned)t[i].want);
+        }
+    }
+}
+
 /* ---- NVMC ------------------------------------------------------------------ */
 
 static void nvmc_clean(void)
@@ -519,6 +616,7 @@ static void test_net_app_only_calls(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_register_addresses),
         cmocka_unit_test_setup(test_nvmc_geometry, setup),
         cmocka_unit_test_setup(test_nvmc_program_read, setup),
         cmocka_unit_test_setup(test_nvmc_bad_args, setup),
