@@ -329,7 +329,7 @@ static void qspi_task(uint32_t off)
         const uint8_t *src = ram_resolve(m_reg(Q + TB_QSPI_WRITE_SRC), cnt, &direct);
         if (src == NULL || (dst | cnt | m_reg(Q + TB_QSPI_WRITE_SRC)) & 3u || dst + cnt > 0x800000u) {
             M.qspi_bad++;
-        } else if (M.wel) { /* without WEL the chip ignores a page program */
+        } else if (M.wel && !M.protected_) { /* without WEL the chip ignores a page program */
             if (dst % 256u + cnt > 256u) {
                 M.page_cross++;
             }
@@ -343,7 +343,7 @@ static void qspi_task(uint32_t off)
         uint32_t ptr = m_reg(Q + TB_QSPI_ERASE_PTR), len = m_reg(Q + TB_QSPI_ERASE_LEN);
         if (len != 0 || ptr % 4096u != 0 || ptr >= 0x800000u) {
             M.qspi_bad++;
-        } else if (M.wel) {
+        } else if (M.wel && !M.protected_) {
             memset(M.ext + ptr, 0xFF, 4096u);
             M.wel = 0;
             M.wip_until = M.now_us + 45000;

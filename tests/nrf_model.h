@@ -59,6 +59,7 @@ struct nrf_model {
     uint32_t chip_id;
     uint8_t sr;               /* the chip's status register (QE at bit 6) */
     int wel, dpd, sr_locked;
+    int protected_;           /* block-protected: programs and erases are ignored */
     uint64_t wip_until;
     int qspi_active;
     int e43_armed;            /* an activation with all pins disconnected since the last custom instruction */

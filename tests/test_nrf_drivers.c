@@ -568,6 +568,13 @@ static void test_qspi_rw(void **state)
     assert_int_equal(f.program(&f, 0x300000, &zero, 4), TB_OK);
     assert_int_equal(f.program(&f, 0x300000, &ones, 4), TB_E_IO);
 
+    /* a block-protected chip ignores programs and erases: both reported */
+    M.protected_ = 1;
+    memset(M.ext + 0x301000, 0x00, 4096);
+    assert_int_equal(f.erase(&f, 0x301000), TB_E_IO);
+    assert_int_equal(f.program(&f, 0x302000, &zero, 4), TB_E_IO);
+    M.protected_ = 0;
+
     /* bad arguments */
     assert_int_equal(f.program(&f, 2, src, 4), TB_E_ALIGN);
     assert_int_equal(f.program(&f, 0, src, 3), TB_E_ALIGN);

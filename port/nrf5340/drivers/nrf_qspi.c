@@ -297,6 +297,16 @@ static int qspi_erase(const struct tb_flash *f, uint32_t sector_off)
         rc = qspi_wait_wip(T_ERASE_US, 100u, NULL); /* the chip is busy until WIP = 0 */
     }
     int rc2 = qspi_cinstr(CI_WRDI, 0, NULL);
+    /* read back: a protected sector (block-protect bits an earlier image
+     * set) ignores the erase without a word */
+    for (uint32_t o = 0; rc == TB_OK && o < QSPI_SECTOR; o += QSPI_BOUNCE) {
+        rc = qspi_dma_read(sector_off + o, tb_nrf_ram_addr(q.bounce), QSPI_BOUNCE);
+        for (uint32_t i = 0; rc == TB_OK && i < QSPI_BOUNCE / 4; i++) {
+            if (q.bounce[i] != 0xFFFFFFFFu) {
+                rc = TB_E_IO;
+            }
+        }
+    }
     return rc != TB_OK ? rc : rc2;
 }
 
