@@ -23,8 +23,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include "twinboot/error.h"
-#include "twinboot/netcore.h"
 #include "twinboot/sim.h"
 
 #define LOG_NAME "save.log"
@@ -96,13 +97,26 @@ static bool fault(struct tb_simdev *d)
     return d != NULL && d->save_fault_at != 0 && ++d->save_steps >= d->save_fault_at;
 }
 
+/* CRC-32 (zlib's), over any length */
+static uint32_t log_crc(uint32_t crc, const void *p, size_t len)
+{
+    const uint8_t *b = p;
+    while (len > 0) {
+        uInt n = len > 0x40000000U ? 0x40000000U : (uInt)len;
+        crc = (uint32_t)crc32(crc, b, n);
+        b += n;
+        len -= n;
+    }
+    return crc;
+}
+
 static int put(struct logw *w, const void *p, size_t len)
 {
     const uint8_t *b = p;
     if (fault(w->d)) {
         return TB_E_POWER;
     }
-    w->crc = tb_crc32(w->crc, b, (uint32_t)len);
+    w->crc = log_crc(w->crc, b, len);
     while (len > 0) {
         ssize_t n = write(w->fd, b, len);
         if (n < 0 && errno == EINTR) {
@@ -145,12 +159,23 @@ static int put_entry(struct logw *w, const char *name, uint32_t file_size, uint3
     return rc;
 }
 
+/* What the files of d->disk_dir hold once a log entry is applied. */
+static void shadow_note(struct tb_simdev *d, const char *name, uint32_t off, const uint8_t *data, uint32_t len)
+{
+    for (int i = 0; i < TB_SIM_NFLASH; i++) {
+        if (d->disk[i] != NULL && strcmp(name, tb_sim_nrf5340_parts[i].file) == 0 && off <= d->fl[i].flash.size &&
+            len <= d->fl[i].flash.size - off) {
+            memcpy(d->disk[i] + off, data, len);
+        }
+    }
+}
+
 /* Apply a committed log (a whole file in memory) to the files of dir. */
 static int replay(struct tb_simdev *d, const char *dir, const uint8_t *log, size_t n, char *err, size_t errlen)
 {
     char p[4096];
     if (n < sizeof(log_head) + 16 || memcmp(log, log_head, 8) != 0 || memcmp(log + n - 8, log_tail, 8) != 0 ||
-        tb_crc32(0, log, (uint32_t)(n - 12)) != rd32(log + n - 12)) {
+        log_crc(0, log, n - 12) != rd32(log + n - 12)) {
         return fail(err, errlen, TB_E_IO, "%s/%s is damaged (not a complete save log): the device cannot be trusted",
                     dir, LOG_NAME);
     }
@@ -174,6 +199,9 @@ static int replay(struct tb_simdev *d, const char *dir, const uint8_t *log, size
             return fail(err, errlen, TB_E_IO, "%s/%s is damaged", dir, LOG_NAME);
         }
         path_of(p, sizeof(p), dir, name);
+        if (d != NULL) {
+            shadow_note(d, name, off, log + at, len);
+        }
         if (fault(d)) {
             return fail(err, errlen, TB_E_POWER, "save stopped (fault injected)");
         }
@@ -210,7 +238,8 @@ static int replay(struct tb_simdev *d, const char *dir, const uint8_t *log, size
     if (fault(d)) {
         return fail(err, errlen, TB_E_POWER, "save stopped (fault injected)");
     }
-    if (unlink(p) != 0 || sync_dir(dir) != TB_OK) {
+    /* not synced: a log that comes back after a crash is replayed again, to the same result */
+    if (unlink(p) != 0) {
         return fail(err, errlen, TB_E_IO, "cannot remove %s: %s", p, strerror(errno));
     }
     return TB_OK;
@@ -357,7 +386,7 @@ int tb_simdev_save_files(struct tb_simdev *d, const char *dir, const struct tb_s
         /* count, then the check value over everything before it, then the end mark */
         uint8_t t[16];
         le32(t, w.count);
-        le32(t + 4, tb_crc32(w.crc, t, 4));
+        le32(t + 4, log_crc(w.crc, t, 4));
         memcpy(t + 8, log_tail, 8);
         rc = put(&w, t, sizeof(t));
     }
@@ -389,13 +418,15 @@ int tb_simdev_save_files(struct tb_simdev *d, const char *dir, const struct tb_s
     if (rc != TB_OK) {
         return fail(err, errlen, rc, "cannot read back %s (the save completes at the next open)", log);
     }
+    /* the shadow follows the entries as they are applied; a fresh one starts from the whole */
+    if (whole && shadow_take(d, dir) != TB_OK) {
+        free(buf);
+        return fail(err, errlen, TB_E_NOSPACE, "out of memory");
+    }
     rc = replay(d, dir, buf, n, err, errlen);
     free(buf);
-    if (rc == TB_OK) {
-        rc = shadow_take(d, dir);
-        if (rc != TB_OK) {
-            return fail(err, errlen, rc, "out of memory");
-        }
+    if (rc != TB_OK) {
+        shadow_drop(d); /* the files are between two states until the log is replayed */
     }
     return rc;
 }
