@@ -47,7 +47,8 @@ void world_init(struct world *w, uint8_t strategy, uint32_t slot, bool net)
         n1->strategy = TB_STRATEGY_HANDOVER;
         n1->primary = (struct tb_region){TB_SIM_NET, 0x8000, NET_SLOT};
         n1->secondary = (struct tb_region){TB_SIM_QSPI, 0x200000, NET_SEC};
-        n1->backup = (struct tb_region){TB_SIM_QSPI, 0x1f0000, NET_SEC};
+        /* two halves, as on the DK: the backup, and the copy of the last image installed */
+        n1->backup = (struct tb_region){TB_SIM_QSPI, 0x1f0000 - 2 * NET_SEC, 2 * NET_SEC};
         n1->status = (struct tb_region){TB_SIM_QSPI, 0x242000, 0x2000};
         struct tb_area app;
         assert_int_equal(tb_region_area(&w->dev, &n1->primary, &app), TB_OK);

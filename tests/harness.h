@@ -25,7 +25,8 @@ struct world {
 };
 
 /* App slots are slot_size bytes (4 KiB sectors). With net: image 1 handover,
- * a 32 KiB net slot, a 36 KiB secondary, and a shared window of 36 KiB. */
+ * a 32 KiB net slot, a 36 KiB secondary, a backup region of two 36 KiB
+ * halves, and a shared window of 36 KiB. */
 void world_init(struct world *w, uint8_t strategy, uint32_t slot_size, bool net);
 void world_free(struct world *w);
 void world_snapshot(struct world *w);
