@@ -14,6 +14,7 @@
 
 #include "harness.h"
 #include "twinboot/error.h"
+#include "twinboot/journal.h"
 #include "twinboot/netcore.h"
 #include "twinboot/trailer.h"
 
@@ -606,6 +607,93 @@ static void test_net_downgrade_prevention(void **state)
     device_free(&w, &p);
 }
 
+/* ---- the backup made while the net core copies ----------------------------- */
+
+/* Image 1's current session, as the journal in QSPI has it. */
+static struct tb_journal_session net_session(struct world *w)
+{
+    struct tb_area a;
+    struct tb_journal j;
+    assert_int_equal(tb_region_area(&w->dev, &w->lay.img[1].status, &a), TB_OK);
+    assert_int_equal(tb_journal_open(&j, &a), TB_OK);
+    assert_true(j.cur >= 0);
+    return j.s;
+}
+
+/* net2 goes in permanently through the engine (so its copy is made), then net1 is requested as a test. */
+static void net2_installed_then_net1_requested(struct world *w, struct pair *p)
+{
+    struct tb_boot_record rec;
+    put_region(w, &w->lay.img[1].secondary, &p->net2);
+    assert_int_equal(tb_boot_request(&w->cfg, 1, true), TB_OK);
+    assert_int_equal(tb_boot_go(&w->cfg, &rec), TB_OK);
+    assert_pair(w, &rec, &p->app1, true, &p->net2, true);
+    put_region(w, &w->lay.img[1].secondary, &p->net1);
+    assert_int_equal(tb_boot_request(&w->cfg, 1, false), TB_OK);
+}
+
+static void update_and_revert(struct world *w, struct pair *p, bool expect_copy)
+{
+    struct tb_boot_record rec;
+    assert_int_equal(tb_boot_go(&w->cfg, &rec), TB_OK);
+    assert_int_equal(rec.img[1].action, TB_ACT_UPGRADE_TEST);
+    assert_pair(w, &rec, &p->app1, true, &p->net1, false);
+    struct tb_journal_session s = net_session(w);
+    assert_true(s.flags & TB_JF_BACKUP);
+    assert_memory_equal(s.from_hash, image_hash(&p->net2), 32);
+    /* with the copy: no BACKUP chunk at all; without: one per sector of net2 */
+    assert_int_equal(s.nsect, expect_copy ? 0 : (p->net2.image_len + 0xfffu) / 0x1000u);
+    assert_int_equal(tb_boot_go(&w->cfg, &rec), TB_OK);
+    assert_int_equal(rec.img[1].action, TB_ACT_REVERT);
+    assert_pair(w, &rec, &p->app1, true, &p->net2, true);
+}
+
+/* The image an install put on the net core is its next update's backup. */
+static void test_net_backup_from_copy(void **state)
+{
+    (void)state;
+    struct world w;
+    struct pair p;
+    device_with_pair(&w, &p);
+    net2_installed_then_net1_requested(&w, &p);
+    update_and_revert(&w, &p, true);
+    /* after the revert, the half it restored from is the copy of what runs */
+    put_region(&w, &w.lay.img[1].secondary, &p.net1);
+    assert_int_equal(tb_boot_request(&w.cfg, 1, false), TB_OK);
+    update_and_revert(&w, &p, true);
+    device_free(&w, &p);
+}
+
+/* A copy that does not hash to what the net core runs is not used: BACKUP round trips instead. */
+static void test_net_backup_copy_damaged(void **state)
+{
+    (void)state;
+    struct world w;
+    struct pair p;
+    device_with_pair(&w, &p);
+    net2_installed_then_net1_requested(&w, &p);
+    /* the copy is in one of the halves: damage a payload byte of both */
+    const struct tb_region *b = &w.lay.img[1].backup;
+    struct tb_simflash *q = &w.d.fl[TB_SIM_QSPI];
+    q->mem[b->off + 0x400] ^= 0x01;
+    q->mem[b->off + b->size / 2 + 0x400] ^= 0x01;
+    update_and_revert(&w, &p, false);
+    device_free(&w, &p);
+}
+
+/* A backup region of one image (a layout with no room for two): BACKUP round trips, as before. */
+static void test_net_single_backup_region(void **state)
+{
+    (void)state;
+    struct world w;
+    struct pair p;
+    device_with_pair(&w, &p);
+    w.lay.img[1].backup.size = NSEC;
+    net2_installed_then_net1_requested(&w, &p);
+    update_and_revert(&w, &p, false);
+    device_free(&w, &p);
+}
+
 /* ---- sweeps ---------------------------------------------------------------- */
 
 struct expect {
@@ -678,6 +766,37 @@ static void test_sweep_net_update_and_revert(void **state)
     n = sweep(&w, &rv, 7);
     print_message("net revert: %u power cuts swept\n", n);
     device_free(&w, &p);
+}
+
+/* The update whose backup is the copy made at the last install, and its revert;
+ * the single-region layout's update (BACKUP round trips, no copy). */
+static void test_sweep_net_update_from_copy(void **state)
+{
+    (void)state;
+    for (int single = 0; single < 2; single++) {
+        struct world w;
+        struct pair p;
+        struct tb_boot_record rec;
+        device_with_pair(&w, &p);
+        if (single) {
+            w.lay.img[1].backup.size = NSEC;
+        }
+        net2_installed_then_net1_requested(&w, &p);
+        world_snapshot(&w);
+        struct expect up = {&p.app1, &p.net1, true, false, &p.app1, &p.net2, true, true};
+        unsigned n = sweep(&w, &up, 7);
+        print_message("net test update, %s: %u power cuts swept\n",
+                      single ? "single backup region" : "backup from the copy", n);
+        if (!single) {
+            world_restore(&w, 1);
+            assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
+            world_snapshot(&w);
+            struct expect rv = {&p.app1, &p.net2, true, true, &p.app1, &p.net2, true, true};
+            n = sweep(&w, &rv, 7);
+            print_message("net revert to the copy's image: %u power cuts swept\n", n);
+        }
+        device_free(&w, &p);
+    }
 }
 
 static void test_sweep_set_update_revert_confirm(void **state)
@@ -774,7 +893,11 @@ int main(void)
         cmocka_unit_test(test_bad_net_image_beside_app_update),
         cmocka_unit_test(test_net_downgrade_prevention),
         cmocka_unit_test(test_sweep_net_refusal),
+        cmocka_unit_test(test_net_backup_from_copy),
+        cmocka_unit_test(test_net_backup_copy_damaged),
+        cmocka_unit_test(test_net_single_backup_region),
         cmocka_unit_test(test_sweep_net_update_and_revert),
+        cmocka_unit_test(test_sweep_net_update_from_copy),
         cmocka_unit_test(test_sweep_set_update_revert_confirm),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
