@@ -203,14 +203,12 @@ static int backup_chunk(struct tb_boot_ctx *c, uint32_t k, uint32_t total)
 
 static int mark(struct tb_boot_ctx *c, uint32_t step) { return tb_journal_mark(&c->j, (uint16_t)step); }
 
-static const struct tb_keyring no_keys = {NULL, 0};
-
 /* a holds an image whose digest is want: a copy of an image already trusted
  * (the one the net core runs, or one the journal recorded), so its hash is
  * checked and its signature is not checked again */
-static int holds(const struct tb_area *a, const uint8_t *want, struct tb_image_info *info)
+static int holds(struct tb_boot_ctx *c, const struct tb_area *a, const uint8_t *want, struct tb_image_info *info)
 {
-    int rc = tb_image_validate(a, &no_keys, info);
+    int rc = tb_boot_validate(c, a, false, info);
     if (fatal(rc)) {
         return rc;
     }
@@ -220,10 +218,11 @@ static int holds(const struct tb_area *a, const uint8_t *want, struct tb_image_i
 static int verify_backup(struct tb_boot_ctx *c, const struct tb_journal_session *s)
 {
     struct tb_image_info bi;
-    return holds(&c->bak_img, s->from_hash, &bi);
+    return holds(c, &c->bak_img, s->from_hash, &bi);
 }
 
-static int run_install(struct tb_boot_ctx *c, struct tb_image_info *to)
+/* checked: the backup was just found to hash to from_hash (not again) */
+static int run_install(struct tb_boot_ctx *c, struct tb_image_info *to, bool checked)
 {
     const struct tb_journal_session *s = &c->j.s;
     const uint32_t nbk = s->nsect;
@@ -236,7 +235,7 @@ static int run_install(struct tb_boot_ctx *c, struct tb_image_info *to)
             rc = backup_chunk(c, step - 2U, s->from_size);
         } else {
             /* never overwrite the net image before its copy is known good */
-            rc = (s->flags & TB_JF_BACKUP) ? verify_backup(c, s) : TB_OK;
+            rc = (s->flags & TB_JF_BACKUP) && !checked ? verify_backup(c, s) : TB_OK;
             if (rc == TB_OK) {
                 rc = install_from(c, &c->sec_img, to, half_size(c) != 0 ? &sh : NULL);
             }
@@ -290,9 +289,9 @@ static int backup_info(struct tb_boot_ctx *c, const struct tb_net_state *st, str
         return TB_E_BOOT_NO_BACKUP;
     }
     if (!sig) {
-        return holds(&c->bak_img, st->backup_hash, bi);
+        return holds(c, &c->bak_img, st->backup_hash, bi);
     }
-    int rc = tb_image_validate(&c->bak_img, &c->cfg->keys, bi);
+    int rc = tb_boot_validate(c, &c->bak_img, true, bi);
     if (rc != TB_OK) {
         return fatal(rc) ? rc : TB_E_BOOT_NO_BACKUP;
     }
@@ -307,14 +306,14 @@ int tb_handover_resume(struct tb_boot_ctx *c)
         return TB_E_BOOT_JOURNAL;
     }
     use_session_half(c);
-    int rc = tb_image_validate(src, &c->cfg->keys, &img);
+    int rc = tb_boot_validate(c, src, true, &img);
     if (fatal(rc)) {
         return rc;
     }
     if (rc != TB_OK || memcmp(img.hash, c->j.s.to_hash, 32) != 0) {
         return TB_E_BOOT_JOURNAL;
     }
-    return c->j.s.op == TB_OP_HANDOVER ? run_install(c, &img) : run_revert(c, &img);
+    return c->j.s.op == TB_OP_HANDOVER ? run_install(c, &img, false) : run_revert(c, &img);
 }
 
 int tb_handover_install(struct tb_boot_ctx *c, struct tb_image_info *to, bool permanent, const uint8_t *partner)
@@ -323,6 +322,7 @@ int tb_handover_install(struct tb_boot_ctx *c, struct tb_image_info *to, bool pe
     struct tb_net_state st;
     struct tb_image_info bi;
     struct tb_journal_session s;
+    bool checked = false;
     int rc = tb_handover_info(c, &info);
     if (rc != TB_OK) {
         return rc;
@@ -352,12 +352,13 @@ int tb_handover_install(struct tb_boot_ctx *c, struct tb_image_info *to, bool pe
             /* the half the last install copied its image to, or the one the last revert restored from */
             int cp = c->j.cur >= 0 && c->j.s.op == TB_OP_HANDOVER ? 1 - half : half;
             struct tb_area a = half_area(c, cp);
-            rc = holds(&a, info.hash, &bi);
+            rc = holds(c, &a, info.hash, &bi);
             if (fatal(rc)) {
                 return rc;
             }
-            half = rc == TB_OK ? cp : 1 - cp;
-            s.nsect = rc == TB_OK ? 0 : s.nsect; /* already backed up */
+            checked = rc == TB_OK; /* already backed up */
+            half = checked ? cp : 1 - cp;
+            s.nsect = checked ? 0 : s.nsect;
         }
     } else {
         s.flags |= TB_JF_PERMANENT; /* nothing valid on the net core to come back to */
@@ -377,7 +378,7 @@ int tb_handover_install(struct tb_boot_ctx *c, struct tb_image_info *to, bool pe
         return rc;
     }
     use_session_half(c);
-    return run_install(c, to);
+    return run_install(c, to, checked);
 }
 
 int tb_handover_revert(struct tb_boot_ctx *c)
@@ -425,14 +426,14 @@ int tb_handover_check(struct tb_boot_ctx *c, struct tb_boot_image_record *r)
         /* a copy cut short, or a net image that is not the one recorded:
          * send the recorded one again, from wherever a copy of it is */
         const struct tb_area *from = NULL;
-        rc = tb_image_validate(&c->sec_img, &c->cfg->keys, &src);
+        rc = tb_boot_validate(c, &c->sec_img, true, &src);
         if (fatal(rc)) {
             return rc;
         }
         if (rc == TB_OK && memcmp(src.hash, st.hash, 32) == 0) {
             from = &c->sec_img;
         } else {
-            rc = tb_image_validate(&c->bak_img, &c->cfg->keys, &src);
+            rc = tb_boot_validate(c, &c->bak_img, true, &src);
             if (fatal(rc)) {
                 return rc;
             }

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "keyfile.h"
+#include "twinboot/crypto.h"
 #include "twinboot/error.h"
 
 #define V TB_VECTORS_DIR "/"
@@ -169,4 +170,18 @@ const uint8_t *image_hash(const struct tb_signed *s)
     const uint8_t *tlv = s->data + h.hdr_size + h.img_size + h.protect_tlv_size + 4;
     assert_int_equal(tlv[0], TB_TLV_SHA256);
     return tlv + 4;
+}
+
+uint32_t hashed_by_validation(struct world *w, const struct tb_region *r)
+{
+    struct tb_area a;
+    struct tb_image_info info;
+    struct tb_keyring none = {NULL, 0};
+    struct tb_crypto_counts before, after;
+    assert_int_equal(tb_region_area(&w->dev, r, &a), TB_OK);
+    tb_crypto_counts(&before);
+    assert_int_equal(tb_image_validate(&a, &none, &info), TB_OK);
+    tb_crypto_counts(&after);
+    assert_int_equal(after.sig_checks, before.sig_checks);
+    return (uint32_t)(after.bytes_hashed - before.bytes_hashed);
 }

@@ -632,12 +632,22 @@ static void net2_installed_then_net1_requested(struct world *w, struct pair *p)
     assert_int_equal(tb_boot_request(&w->cfg, 1, false), TB_OK);
 }
 
-static void update_and_revert(struct world *w, struct pair *p, bool expect_copy)
+enum backup_path { FROM_COPY, BY_BACKUP, COPY_DAMAGED };
+
+static void update_and_revert(struct world *w, struct pair *p, enum backup_path path)
 {
     struct tb_boot_record rec;
+    const bool expect_copy = path == FROM_COPY;
+    const uint32_t hnew = hashed_by_validation(w, &w->lay.img[1].secondary), key = w->key.der_len;
+    const uint32_t hold = hashed_by_validation(w, &w->lay.img[1].primary);
     assert_int_equal(tb_boot_go(&w->cfg, &rec), TB_OK);
     assert_int_equal(rec.img[1].action, TB_ACT_UPGRADE_TEST);
     assert_pair(w, &rec, &p->app1, true, &p->net1, false);
+    /* one signature check per image: the new net image's; the backup is checked by hash against INFO's */
+    assert_int_equal(rec.img[1].sig_checks, 1);
+    /* the new image, and the backup's once (a damaged copy is hashed, found wrong, and the backup made anew) */
+    assert_int_equal(rec.img[1].hashed_bytes, hnew + hold + key + (path == COPY_DAMAGED ? hold : 0));
+    assert_int_equal(rec.img[0].sig_checks, 1);
     struct tb_journal_session s = net_session(w);
     assert_true(s.flags & TB_JF_BACKUP);
     assert_memory_equal(s.from_hash, image_hash(&p->net2), 32);
@@ -646,6 +656,31 @@ static void update_and_revert(struct world *w, struct pair *p, bool expect_copy)
     assert_int_equal(tb_boot_go(&w->cfg, &rec), TB_OK);
     assert_int_equal(rec.img[1].action, TB_ACT_REVERT);
     assert_pair(w, &rec, &p->app1, true, &p->net2, true);
+    /* the backup goes to the net core: its signature is checked, once */
+    assert_int_equal(rec.img[1].sig_checks, 1);
+    assert_int_equal(rec.img[0].sig_checks, 1);
+}
+
+/* An update set: one signature check for each image, in the boot that installs both. */
+static void test_set_one_signature_check_per_image(void **state)
+{
+    (void)state;
+    struct world w;
+    struct pair p;
+    struct tb_boot_record rec;
+    device_with_pair(&w, &p);
+    const uint32_t ha1 = hashed_by_validation(&w, &w.lay.img[0].primary), key = w.key.der_len;
+    request_set(&w, &p.app2, &p.net2);
+    const uint32_t ha2 = hashed_by_validation(&w, &w.lay.img[0].secondary);
+    const uint32_t hn2 = hashed_by_validation(&w, &w.lay.img[1].secondary);
+    const uint32_t hn1 = hashed_by_validation(&w, &w.lay.img[1].primary);
+    assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
+    assert_pair(&w, &rec, &p.app2, false, &p.net2, false);
+    assert_int_equal(rec.img[0].sig_checks, 1);
+    assert_int_equal(rec.img[1].sig_checks, 1);
+    assert_int_equal(rec.img[0].hashed_bytes, ha1 + 2 * ha2 + key);
+    assert_int_equal(rec.img[1].hashed_bytes, hn2 + hn1 + key); /* secondary, and the backup made by BACKUP */
+    device_free(&w, &p);
 }
 
 /* The image an install put on the net core is its next update's backup. */
@@ -656,11 +691,11 @@ static void test_net_backup_from_copy(void **state)
     struct pair p;
     device_with_pair(&w, &p);
     net2_installed_then_net1_requested(&w, &p);
-    update_and_revert(&w, &p, true);
+    update_and_revert(&w, &p, FROM_COPY);
     /* after the revert, the half it restored from is the copy of what runs */
     put_region(&w, &w.lay.img[1].secondary, &p.net1);
     assert_int_equal(tb_boot_request(&w.cfg, 1, false), TB_OK);
-    update_and_revert(&w, &p, true);
+    update_and_revert(&w, &p, FROM_COPY);
     device_free(&w, &p);
 }
 
@@ -677,7 +712,7 @@ static void test_net_backup_copy_damaged(void **state)
     struct tb_simflash *q = &w.d.fl[TB_SIM_QSPI];
     q->mem[b->off + 0x400] ^= 0x01;
     q->mem[b->off + b->size / 2 + 0x400] ^= 0x01;
-    update_and_revert(&w, &p, false);
+    update_and_revert(&w, &p, COPY_DAMAGED);
     device_free(&w, &p);
 }
 
@@ -690,7 +725,7 @@ static void test_net_single_backup_region(void **state)
     device_with_pair(&w, &p);
     w.lay.img[1].backup.size = NSEC;
     net2_installed_then_net1_requested(&w, &p);
-    update_and_revert(&w, &p, false);
+    update_and_revert(&w, &p, BY_BACKUP);
     device_free(&w, &p);
 }
 
@@ -894,6 +929,7 @@ int main(void)
         cmocka_unit_test(test_net_downgrade_prevention),
         cmocka_unit_test(test_sweep_net_refusal),
         cmocka_unit_test(test_net_backup_from_copy),
+        cmocka_unit_test(test_set_one_signature_check_per_image),
         cmocka_unit_test(test_net_backup_copy_damaged),
         cmocka_unit_test(test_net_single_backup_region),
         cmocka_unit_test(test_sweep_net_update_and_revert),
