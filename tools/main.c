@@ -1,4 +1,5 @@
 /* twinboot: one command-line tool for images, the simulated device and (later) SMP. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,32 @@ int cli_usage_error(const char *group, const char *cmd, const char *msg)
 {
     fprintf(stderr, "twinboot %s %s: %s\nRun 'twinboot %s %s --help' for usage.\n", group, cmd, msg, group, cmd);
     return TB_EXIT_USAGE;
+}
+
+const char *cli_shq(const char *s, char *out, size_t n)
+{
+    bool plain = s[0] != '\0';
+    for (const char *c = s; *c; c++) {
+        plain = plain && (isalnum((unsigned char)*c) || strchr("_./-+:=,@%", *c) != NULL);
+    }
+    if (plain) {
+        snprintf(out, n, "%s", s);
+        return out;
+    }
+    /* '...' with each ' written as '\'' ; cut short (still closed) if out is too small */
+    size_t o = 0;
+    out[o++] = '\'';
+    for (const char *c = s; *c != '\0' && o + 6 < n; c++) {
+        if (*c == '\'') {
+            memcpy(out + o, "'\\''", 4);
+            o += 4;
+        } else {
+            out[o++] = *c;
+        }
+    }
+    out[o++] = '\'';
+    out[o] = '\0';
+    return out;
 }
 
 void cli_version_str(const struct tb_image_version *v, char *out, size_t n)
