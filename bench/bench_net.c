@@ -31,6 +31,21 @@ static void measure(const struct tb_simdev *d, const struct tb_boot_record *rec,
     f->elapsed_s = (double)tb_simdev_elapsed_ns(d) / 1e9;
 }
 
+/* One reset from zeroed counters; image 1 must end with action. */
+static int measured_boot(const struct tb_boot_config *cfg, struct tb_simdev *d, int action, const char *what,
+                         struct fig *f)
+{
+    struct tb_boot_record rec;
+    tb_simdev_reset_counters(d);
+    if (tb_boot_go(cfg, &rec) != TB_OK || rec.img[1].action != action) {
+        fprintf(stderr, "bench_net: %s: image 1 %s, expected %s\n", what, tb_boot_action_name(rec.img[1].action),
+                tb_boot_action_name(action));
+        return 1;
+    }
+    measure(d, &rec, f);
+    return 0;
+}
+
 static void row(const char *what, const struct fig *f, const struct fig *ref)
 {
     printf("  %-26s %6llu %6llu %8llu %8llu %4u %7u %8.2f %9.2f", what, f->net_erases, f->qspi_erases, f->net_bytes,
@@ -71,7 +86,6 @@ int main(int argc, char **argv)
         return 1;
     }
     struct tb_boot_config cfg = {.layout = &lay, .dev = &dev, .keys = {&key, 1}, .net = &net.ctl, .shm = net.shm};
-    struct tb_boot_record rec;
     struct fig plain, up, rev, idle, rt;
 
     /* the app image is only there so the app core has something to boot */
@@ -80,47 +94,25 @@ int main(int argc, char **argv)
         return 1;
     }
     /* reference: the NCS way, a hand-over onto an empty net core (nothing to back up) */
-    tb_simdev_reset_counters(&d);
-    if (tb_boot_go(&cfg, &rec) != TB_OK || rec.img[1].action != TB_ACT_UPGRADE_PERM) {
-        fprintf(stderr, "bench_net: first install failed\n");
+    if (measured_boot(&cfg, &d, TB_ACT_UPGRADE_PERM, "first install", &plain) != 0 ||
+        measured_boot(&cfg, &d, TB_ACT_NONE, "idle boot", &idle) != 0) {
         return 1;
     }
-    measure(&d, &rec, &plain);
-    tb_simdev_reset_counters(&d);
-    if (tb_boot_go(&cfg, &rec) != TB_OK) {
+    /* twinboot: a test update with a backup of the installed image, and its revert */
+    if (bench_put(&dev, &lay.img[1].secondary, &n2) != TB_OK || tb_boot_request(&cfg, 1, false) != TB_OK ||
+        measured_boot(&cfg, &d, TB_ACT_UPGRADE_TEST, "update", &up) != 0 ||
+        measured_boot(&cfg, &d, TB_ACT_REVERT, "revert", &rev) != 0) {
         return 1;
     }
-    measure(&d, &rec, &idle);
-    /* twinboot: a test update with a backup of the installed image */
-    if (bench_put(&dev, &lay.img[1].secondary, &n2) != TB_OK || tb_boot_request(&cfg, 1, false) != TB_OK) {
-        return 1;
-    }
-    tb_simdev_reset_counters(&d);
-    if (tb_boot_go(&cfg, &rec) != TB_OK || rec.img[1].action != TB_ACT_UPGRADE_TEST) {
-        fprintf(stderr, "bench_net: update failed\n");
-        return 1;
-    }
-    measure(&d, &rec, &up);
-    tb_simdev_reset_counters(&d);
-    if (tb_boot_go(&cfg, &rec) != TB_OK || rec.img[1].action != TB_ACT_REVERT) {
-        fprintf(stderr, "bench_net: revert failed\n");
-        return 1;
-    }
-    measure(&d, &rec, &rev);
     /* the same update when QSPI holds no copy of the net image (the first
      * update after a debugger flash): the backup by BACKUP round trips */
     const struct tb_region *bk = &lay.img[1].backup;
     const struct tb_flash *qf = dev.flashes[bk->flash];
     if (qf->erase(qf, bk->off) != TB_OK || qf->erase(qf, bk->off + bk->size / 2) != TB_OK ||
-        bench_put(&dev, &lay.img[1].secondary, &n2) != TB_OK || tb_boot_request(&cfg, 1, false) != TB_OK) {
+        bench_put(&dev, &lay.img[1].secondary, &n2) != TB_OK || tb_boot_request(&cfg, 1, false) != TB_OK ||
+        measured_boot(&cfg, &d, TB_ACT_UPGRADE_TEST, "update without a copy", &rt) != 0) {
         return 1;
     }
-    tb_simdev_reset_counters(&d);
-    if (tb_boot_go(&cfg, &rec) != TB_OK || rec.img[1].action != TB_ACT_UPGRADE_TEST) {
-        fprintf(stderr, "bench_net: update without a copy failed\n");
-        return 1;
-    }
-    measure(&d, &rec, &rt);
 
     printf("network-core image of %zu bytes (%zu net pages of 2 KiB) on the nRF5340 DK layout\n", n2.image_len,
            (n2.image_len + 2047) / 2048);

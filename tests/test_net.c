@@ -683,50 +683,54 @@ static void test_set_one_signature_check_per_image(void **state)
     device_free(&w, &p);
 }
 
+/* net2 installed by the engine, net1 requested as a test: the update's
+ * backup comes from the copy, from BACKUP chunks in a layout whose backup
+ * region holds one image, or from BACKUP chunks after the copy was damaged. */
+static void backup_case(enum backup_path path)
+{
+    struct world w;
+    struct pair p;
+    device_with_pair(&w, &p);
+    if (path == BY_BACKUP) {
+        w.lay.img[1].backup.size = NSEC;
+    }
+    net2_installed_then_net1_requested(&w, &p);
+    if (path == COPY_DAMAGED) {
+        /* the copy is in one of the halves: damage a payload byte of both */
+        const struct tb_region *b = &w.lay.img[1].backup;
+        struct tb_simflash *q = &w.d.fl[TB_SIM_QSPI];
+        q->mem[b->off + 0x400] ^= 0x01;
+        q->mem[b->off + b->size / 2 + 0x400] ^= 0x01;
+    }
+    update_and_revert(&w, &p, path);
+    if (path == FROM_COPY) {
+        /* after the revert, the half it restored from is the copy of what runs */
+        put_region(&w, &w.lay.img[1].secondary, &p.net1);
+        assert_int_equal(tb_boot_request(&w.cfg, 1, false), TB_OK);
+        update_and_revert(&w, &p, FROM_COPY);
+    }
+    device_free(&w, &p);
+}
+
 /* The image an install put on the net core is its next update's backup. */
 static void test_net_backup_from_copy(void **state)
 {
     (void)state;
-    struct world w;
-    struct pair p;
-    device_with_pair(&w, &p);
-    net2_installed_then_net1_requested(&w, &p);
-    update_and_revert(&w, &p, FROM_COPY);
-    /* after the revert, the half it restored from is the copy of what runs */
-    put_region(&w, &w.lay.img[1].secondary, &p.net1);
-    assert_int_equal(tb_boot_request(&w.cfg, 1, false), TB_OK);
-    update_and_revert(&w, &p, FROM_COPY);
-    device_free(&w, &p);
+    backup_case(FROM_COPY);
 }
 
-/* A copy that does not hash to what the net core runs is not used: BACKUP round trips instead. */
+/* A copy that does not hash to what the net core runs is not used: BACKUP chunks instead. */
 static void test_net_backup_copy_damaged(void **state)
 {
     (void)state;
-    struct world w;
-    struct pair p;
-    device_with_pair(&w, &p);
-    net2_installed_then_net1_requested(&w, &p);
-    /* the copy is in one of the halves: damage a payload byte of both */
-    const struct tb_region *b = &w.lay.img[1].backup;
-    struct tb_simflash *q = &w.d.fl[TB_SIM_QSPI];
-    q->mem[b->off + 0x400] ^= 0x01;
-    q->mem[b->off + b->size / 2 + 0x400] ^= 0x01;
-    update_and_revert(&w, &p, COPY_DAMAGED);
-    device_free(&w, &p);
+    backup_case(COPY_DAMAGED);
 }
 
-/* A backup region of one image (a layout with no room for two): BACKUP round trips, as before. */
+/* A backup region of one image (a layout with no room for two): BACKUP chunks, as before. */
 static void test_net_single_backup_region(void **state)
 {
     (void)state;
-    struct world w;
-    struct pair p;
-    device_with_pair(&w, &p);
-    w.lay.img[1].backup.size = NSEC;
-    net2_installed_then_net1_requested(&w, &p);
-    update_and_revert(&w, &p, BY_BACKUP);
-    device_free(&w, &p);
+    backup_case(BY_BACKUP);
 }
 
 /* ---- sweeps ---------------------------------------------------------------- */
