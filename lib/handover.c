@@ -425,21 +425,16 @@ int tb_handover_check(struct tb_boot_ctx *c, struct tb_boot_image_record *r)
     if (!ok && st.known) {
         /* a copy cut short, or a net image that is not the one recorded:
          * send the recorded one again, from wherever a copy of it is */
+        /* the secondary, the backup, and the other backup half (the copy an install made) */
+        const struct tb_area other = half_area(c, 1 - session_half(c));
+        const struct tb_area *cand[3] = {&c->sec_img, &c->bak_img, half_size(c) != 0 ? &other : NULL};
         const struct tb_area *from = NULL;
-        rc = tb_boot_validate(c, &c->sec_img, true, &src);
-        if (fatal(rc)) {
-            return rc;
-        }
-        if (rc == TB_OK && memcmp(src.hash, st.hash, 32) == 0) {
-            from = &c->sec_img;
-        } else {
-            rc = tb_boot_validate(c, &c->bak_img, true, &src);
+        for (int i = 0; i < 3 && from == NULL && cand[i] != NULL; i++) {
+            rc = tb_boot_validate(c, cand[i], true, &src);
             if (fatal(rc)) {
                 return rc;
             }
-            if (rc == TB_OK && memcmp(src.hash, st.hash, 32) == 0) {
-                from = &c->bak_img;
-            }
+            from = rc == TB_OK && memcmp(src.hash, st.hash, 32) == 0 ? cand[i] : NULL;
         }
         if (from != NULL) {
             rc = install_from(c, from, &src, NULL);

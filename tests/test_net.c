@@ -433,6 +433,28 @@ static void test_resend_broken_net_image(void **state)
     device_free(&w, &p);
 }
 
+/* The secondary has been reused for another upload when the net image
+ * breaks: the copy the install made in QSPI is sent again. */
+static void test_resend_from_copy(void **state)
+{
+    (void)state;
+    struct world w;
+    struct pair p;
+    struct tb_boot_record rec;
+    device_with_pair(&w, &p);
+    put_region(&w, &w.lay.img[1].secondary, &p.net2);
+    assert_int_equal(tb_boot_request(&w.cfg, 1, true), TB_OK);
+    assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
+    put_region(&w, &w.lay.img[1].secondary, &p.net1); /* uploaded, not requested */
+    struct tb_area a;
+    assert_int_equal(tb_region_area(&w.dev, &w.lay.img[1].primary, &a), TB_OK);
+    assert_int_equal(tb_area_erase(&a, 0x800, 0x800), TB_OK);
+    assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
+    assert_true(rec.img[1].resent);
+    assert_pair(&w, &rec, &p.app1, true, &p.net2, true);
+    device_free(&w, &p);
+}
+
 /* ---- a pending image 1 refused: never a stopped device ---------------------- */
 
 enum bad_net {
@@ -961,6 +983,7 @@ int main(void)
         cmocka_unit_test(test_set_all_or_nothing),
         cmocka_unit_test(test_silent_net_core),
         cmocka_unit_test(test_resend_broken_net_image),
+        cmocka_unit_test(test_resend_from_copy),
         cmocka_unit_test(test_cut_during_net_confirm),
         cmocka_unit_test(test_bad_net_image_refused),
         cmocka_unit_test(test_bad_net_image_beside_app_update),
