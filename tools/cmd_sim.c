@@ -553,7 +553,7 @@ static int cmd_new(int argc, char **argv)
         snprintf(p, sizeof(p), "%s/trusted-%zu.pem", dir, i);
         (void)remove(p);
     }
-    char conftext[2048], names[MAX_TRUSTED][32], err[600];
+    char conftext[2048], names[MAX_TRUSTED][40], err[600];
     struct tb_sim_file files[MAX_TRUSTED + 1];
     int clen = conf_text(&conf, conftext, sizeof(conftext));
     files[0] = (struct tb_sim_file){"device.conf", conftext, (uint32_t)(clen > 0 ? clen : 0)};

@@ -1,5 +1,6 @@
 /* twinboot: one command-line tool for images, the simulated device and (later) SMP. */
 #include <ctype.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +107,8 @@ void cli_hex(const uint8_t *p, size_t n, char *out)
 
 int main(int argc, char **argv)
 {
+    /* over a file-size limit a write fails (EFBIG) and is reported, as a full disk is */
+    signal(SIGXFSZ, SIG_IGN);
     /* --conn and --json may stand anywhere, as with mcumgr */
     int out = 1;
     for (int i = 1; i < argc; i++) {
