@@ -413,10 +413,11 @@ static void test_silent_net_core(void **state)
     device_free(&w, &p);
 }
 
-/* A net image destroyed (a copy cut short by a debugger, say): the app core sends it again. */
-static void test_resend_broken_net_image(void **state)
+/* A net image destroyed (a copy cut short by a debugger, say): the app core
+ * sends it again, from the secondary, or (reuse: the secondary has since
+ * received another upload) from the copy the install made in QSPI. */
+static void resend_case(bool reuse)
 {
-    (void)state;
     struct world w;
     struct pair p;
     struct tb_boot_record rec;
@@ -424,6 +425,9 @@ static void test_resend_broken_net_image(void **state)
     put_region(&w, &w.lay.img[1].secondary, &p.net2);
     assert_int_equal(tb_boot_request(&w.cfg, 1, true), TB_OK);
     assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
+    if (reuse) {
+        put_region(&w, &w.lay.img[1].secondary, &p.net1); /* uploaded, not requested */
+    }
     struct tb_area a;
     assert_int_equal(tb_region_area(&w.dev, &w.lay.img[1].primary, &a), TB_OK);
     assert_int_equal(tb_area_erase(&a, 0x800, 0x800), TB_OK);
@@ -433,27 +437,12 @@ static void test_resend_broken_net_image(void **state)
     device_free(&w, &p);
 }
 
-/* The secondary has been reused for another upload when the net image
- * breaks: the copy the install made in QSPI is sent again. */
-static void test_resend_from_copy(void **state)
+static void test_resend_broken_net_image(void **state)
 {
-    (void)state;
-    struct world w;
-    struct pair p;
-    struct tb_boot_record rec;
-    device_with_pair(&w, &p);
-    put_region(&w, &w.lay.img[1].secondary, &p.net2);
-    assert_int_equal(tb_boot_request(&w.cfg, 1, true), TB_OK);
-    assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
-    put_region(&w, &w.lay.img[1].secondary, &p.net1); /* uploaded, not requested */
-    struct tb_area a;
-    assert_int_equal(tb_region_area(&w.dev, &w.lay.img[1].primary, &a), TB_OK);
-    assert_int_equal(tb_area_erase(&a, 0x800, 0x800), TB_OK);
-    assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
-    assert_true(rec.img[1].resent);
-    assert_pair(&w, &rec, &p.app1, true, &p.net2, true);
-    device_free(&w, &p);
+    resend_case(*(const bool *)*state);
 }
+
+static const bool k_reuse = true, k_no_reuse = false;
 
 /* ---- a pending image 1 refused: never a stopped device ---------------------- */
 
@@ -734,26 +723,14 @@ static void backup_case(enum backup_path path)
     device_free(&w, &p);
 }
 
-/* The image an install put on the net core is its next update's backup. */
-static void test_net_backup_from_copy(void **state)
+/* cmocka's state names the case: the copy used; damaged, so BACKUP chunks;
+ * a single backup region, so BACKUP chunks as before the copy existed */
+static void test_net_backup(void **state)
 {
-    (void)state;
-    backup_case(FROM_COPY);
+    backup_case(*(const enum backup_path *)*state);
 }
 
-/* A copy that does not hash to what the net core runs is not used: BACKUP chunks instead. */
-static void test_net_backup_copy_damaged(void **state)
-{
-    (void)state;
-    backup_case(COPY_DAMAGED);
-}
-
-/* A backup region of one image (a layout with no room for two): BACKUP chunks, as before. */
-static void test_net_single_backup_region(void **state)
-{
-    (void)state;
-    backup_case(BY_BACKUP);
-}
+static const enum backup_path k_from_copy = FROM_COPY, k_damaged = COPY_DAMAGED, k_single = BY_BACKUP;
 
 /* ---- sweeps ---------------------------------------------------------------- */
 
@@ -806,26 +783,32 @@ static unsigned sweep(struct world *w, const struct expect *e, unsigned double_e
     return runs;
 }
 
+/* Sweep the update requested in w, then (rv) the revert from the test it leaves. */
+static void sweep_update_and_revert(struct world *w, const struct expect *up, const struct expect *rv,
+                                    const char *up_name, const char *rv_name)
+{
+    struct tb_boot_record rec;
+    world_snapshot(w);
+    print_message("%s: %u power cuts swept\n", up_name, sweep(w, up, 7));
+    if (rv != NULL) {
+        world_restore(w, 1);
+        assert_int_equal(tb_boot_go(&w->cfg, &rec), TB_OK);
+        world_snapshot(w);
+        print_message("%s: %u power cuts swept\n", rv_name, sweep(w, rv, 7));
+    }
+}
+
 static void test_sweep_net_update_and_revert(void **state)
 {
     (void)state;
     struct world w;
     struct pair p;
-    struct tb_boot_record rec;
     device_with_pair(&w, &p);
     put_region(&w, &w.lay.img[1].secondary, &p.net2);
     assert_int_equal(tb_boot_request(&w.cfg, 1, false), TB_OK);
-    world_snapshot(&w);
     struct expect up = {&p.app1, &p.net2, true, false, &p.app1, &p.net1, true, true};
-    unsigned n = sweep(&w, &up, 7);
-    print_message("net test update: %u power cuts swept\n", n);
-    /* the revert: from the test image running */
-    world_restore(&w, 1);
-    assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
-    world_snapshot(&w);
     struct expect rv = {&p.app1, &p.net1, true, true, &p.app1, &p.net1, true, true};
-    n = sweep(&w, &rv, 7);
-    print_message("net revert: %u power cuts swept\n", n);
+    sweep_update_and_revert(&w, &up, &rv, "net test update", "net revert");
     device_free(&w, &p);
 }
 
@@ -837,25 +820,16 @@ static void test_sweep_net_update_from_copy(void **state)
     for (int single = 0; single < 2; single++) {
         struct world w;
         struct pair p;
-        struct tb_boot_record rec;
         device_with_pair(&w, &p);
         if (single) {
             w.lay.img[1].backup.size = NSEC;
         }
         net2_installed_then_net1_requested(&w, &p);
-        world_snapshot(&w);
         struct expect up = {&p.app1, &p.net1, true, false, &p.app1, &p.net2, true, true};
-        unsigned n = sweep(&w, &up, 7);
-        print_message("net test update, %s: %u power cuts swept\n",
-                      single ? "single backup region" : "backup from the copy", n);
-        if (!single) {
-            world_restore(&w, 1);
-            assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
-            world_snapshot(&w);
-            struct expect rv = {&p.app1, &p.net2, true, true, &p.app1, &p.net2, true, true};
-            n = sweep(&w, &rv, 7);
-            print_message("net revert to the copy's image: %u power cuts swept\n", n);
-        }
+        struct expect rv = {&p.app1, &p.net2, true, true, &p.app1, &p.net2, true, true};
+        sweep_update_and_revert(&w, &up, single ? NULL : &rv,
+                                single ? "net test update, single backup region" : "net test update, backup from the copy",
+                                "net revert to the copy's image");
         device_free(&w, &p);
     }
 }
@@ -982,18 +956,18 @@ int main(void)
         cmocka_unit_test(test_set_revert_and_confirm),
         cmocka_unit_test(test_set_all_or_nothing),
         cmocka_unit_test(test_silent_net_core),
-        cmocka_unit_test(test_resend_broken_net_image),
-        cmocka_unit_test(test_resend_from_copy),
+        {"test_resend_broken_net_image", test_resend_broken_net_image, NULL, NULL, (void *)&k_no_reuse},
+        {"test_resend_from_copy", test_resend_broken_net_image, NULL, NULL, (void *)&k_reuse},
         cmocka_unit_test(test_cut_during_net_confirm),
         cmocka_unit_test(test_bad_net_image_refused),
         cmocka_unit_test(test_bad_net_image_beside_app_update),
         cmocka_unit_test(test_net_downgrade_prevention),
         cmocka_unit_test(test_sweep_net_refusal),
-        cmocka_unit_test(test_net_backup_from_copy),
+        {"test_net_backup_from_copy", test_net_backup, NULL, NULL, (void *)&k_from_copy},
         cmocka_unit_test(test_set_one_signature_check_per_image),
         cmocka_unit_test(test_net_time_model),
-        cmocka_unit_test(test_net_backup_copy_damaged),
-        cmocka_unit_test(test_net_single_backup_region),
+        {"test_net_backup_copy_damaged", test_net_backup, NULL, NULL, (void *)&k_damaged},
+        {"test_net_single_backup_region", test_net_backup, NULL, NULL, (void *)&k_single},
         cmocka_unit_test(test_sweep_net_update_and_revert),
         cmocka_unit_test(test_sweep_net_update_from_copy),
         cmocka_unit_test(test_sweep_set_update_revert_confirm),
