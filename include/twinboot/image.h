@@ -143,6 +143,12 @@ int tb_image_read_header(const struct tb_area *slot, struct tb_image_header *h);
 int tb_image_validate(const struct tb_area *slot, const struct tb_keyring *keys,
                       struct tb_image_info *info);
 
+/* The signature pass of tb_image_validate alone, for an image info that a
+ * hash-only validation (keys->count == 0) just filled: the digest is not
+ * computed again. TB_OK when keys->count == 0. */
+int tb_image_verify_signature(const struct tb_area *slot, const struct tb_keyring *keys,
+                              struct tb_image_info *info);
+
 /* TB_OK if a validated image may be booted (flags), else the reason. */
 int tb_image_bootable(const struct tb_image_header *h);
 
