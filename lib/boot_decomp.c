@@ -23,15 +23,17 @@ int tb_source_view(const struct tb_boot_ctx *c, struct tb_area *src)
     return tb_decomp_open(&c->sec_img, c->pri_img.size, c->sector, pf->write_size, pf->erased_val, src);
 }
 
-int tb_validate_source(const struct tb_boot_ctx *c, struct tb_image_info *info)
+int tb_boot_validate_src(struct tb_boot_ctx *c, const struct tb_area *a, bool sig, struct tb_image_info *info)
 {
-    int rc = tb_image_validate(&c->sec_img, &c->cfg->keys, info);
-    if (rc != TB_OK || !tb_image_compressed(&info->hdr)) {
+    int rc = tb_boot_validate(c, a, sig, info);
+    if (rc != TB_OK || a != &c->sec_img || !tb_image_compressed(&info->hdr)) {
         return rc;
     }
-    /* the image as sent is intact and signed; now what it rebuilds, in full
-     * (DECOMP_SHA, DECOMP_SIGNATURE), before anything is written */
+    /* the image as sent is intact (and signed); now what it rebuilds, in
+     * full (DECOMP_SHA, DECOMP_SIGNATURE), before anything is written. Its
+     * digest is then the trusted one: the primary it is copied into is
+     * proved by its hash, as for a plain image. */
     struct tb_area v;
     rc = tb_source_view(c, &v);
-    return rc == TB_OK ? tb_image_validate(&v, &c->cfg->keys, info) : rc;
+    return rc == TB_OK ? tb_boot_validate(c, &v, sig, info) : rc;
 }

@@ -24,6 +24,9 @@ struct tb_boot_ctx {
     struct tb_journal j;
     int bak_erased;               /* backup sector known erased in this run, -1: none */
     uint32_t nc_seq;              /* handover: last command sequence number */
+    struct tb_boot_image_record *rec; /* where this boot's validation work is counted; NULL: nowhere */
+    uint8_t trusted[64];          /* a digest whose signature this boot verified for this image */
+    uint8_t trusted_len;          /* 0: none yet */
     uint8_t buf[TB_COPY_CHUNK];
     uint8_t side[TB_COPY_CHUNK];
 };
@@ -57,6 +60,11 @@ struct tb_strategy_ops {
 extern const struct tb_strategy_ops tb_strategy_swap;
 extern const struct tb_strategy_ops tb_strategy_overwrite;
 
+/* Validate the image in a: its hash, and with sig its signature too, unless
+ * the digest is one whose signature this boot already verified for this
+ * image (lib/boot_validate.c). The work is counted in c->rec. */
+int tb_boot_validate(struct tb_boot_ctx *c, const struct tb_area *a, bool sig, struct tb_image_info *info);
+
 /* shared helpers (lib/boot_copy.c) */
 uint32_t tb_sectors_for(const struct tb_boot_ctx *c, uint32_t bytes);
 /* erase dst sector i (unless skip_erase), then copy src sector i into it, leaving erased chunks
@@ -69,9 +77,10 @@ int tb_write_primary_trailer(struct tb_boot_ctx *c, bool image_ok);
 int tb_clear_request(struct tb_boot_ctx *c);
 /* compressed secondaries (lib/boot_decomp.c): the area an install copies
  * from (the secondary, or the view of the image a compressed one rebuilds),
- * and validation of the secondary as the image it installs */
+ * and tb_boot_validate where a compressed secondary is validated as sent
+ * and then as the image it rebuilds (whose info is returned) */
 int tb_source_view(const struct tb_boot_ctx *c, struct tb_area *src);
-int tb_validate_source(const struct tb_boot_ctx *c, struct tb_image_info *info);
+int tb_boot_validate_src(struct tb_boot_ctx *c, const struct tb_area *a, bool sig, struct tb_image_info *info);
 void tb_session_fill(struct tb_journal_session *s, uint8_t op, const struct tb_boot_ctx *c,
                      const struct tb_image_info *from, const struct tb_image_info *to);
 

@@ -278,8 +278,9 @@ int tb_decomp_open(const struct tb_area *src, uint32_t size, uint32_t sector_siz
     tb_image_header_encode(&z->d.out, z->hdr);
     z->pay_off = z->d.hdr.hdr_size;
     z->pay_end = z->pay_off + z->d.out.img_size;
-    z->flash = (struct tb_flash){"decompressed", size, sector_size, write_size, erased_val,
-                                 view_read, view_program, view_erase, z};
+    z->flash = (struct tb_flash){.name = "decompressed", .size = size, .sector_size = sector_size,
+                                 .write_size = write_size, .erased_val = erased_val, .read = view_read,
+                                 .program = view_program, .erase = view_erase, .ctx = z};
     *view = (struct tb_area){&z->flash, 0, size};
     return TB_OK;
 }

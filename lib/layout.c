@@ -25,7 +25,7 @@ const struct tb_layout tb_layout_nrf5340_dk = {
             .strategy = TB_STRATEGY_HANDOVER,
             .primary = {1, 0x8000, 0x38000},
             .secondary = {2, 0xe0000, 0x40000},
-            .backup = {2, 0x200000, 0x40000},
+            .backup = {2, 0x250000, 0x80000}, /* two halves: backup + copy of the image installed */
             .status = {2, 0x242000, 0x2000},
         },
     },

@@ -26,7 +26,8 @@ struct world {
 };
 
 /* App slots are slot_size bytes (4 KiB sectors). With net: image 1 handover,
- * a 32 KiB net slot, a 36 KiB secondary, and a shared window of 36 KiB. */
+ * a 32 KiB net slot, a 36 KiB secondary, a backup region of two 36 KiB
+ * halves, and a shared window of 36 KiB. */
 void world_init(struct world *w, uint8_t strategy, uint32_t slot_size, bool net);
 void world_free(struct world *w);
 void world_snapshot(struct world *w);
@@ -58,6 +59,9 @@ unsigned world_sweep(struct world *w, world_check_fn check, void *arg, unsigned 
 struct tb_blob load_vector(const char *name);
 /* A vector key's public DER as a trusted key; free(*der) afterwards. */
 struct tb_key vector_key(const char *keyfile, uint8_t **der);
+/* Bytes one hash-only validation of the image in r hashes (counted by the
+ * crypto backend), for the boot record's hashed_bytes. */
+uint32_t hashed_by_validation(struct world *w, const struct tb_region *r);
 /* The SHA256 TLV of a signed image. */
 const uint8_t *image_hash(const struct tb_signed *s);
 

@@ -99,6 +99,10 @@ int tb_sign_compressed(const struct tb_sign_opts *o, const struct tbk_key *key, 
     if (comp == TB_COMP_NONE) {
         return tb_sign_image(o, key, in, in_len, out, err, errlen);
     }
+    if (o->pure || o->vector_to_sign != TB_VECTOR_NONE || o->fix_sig != NULL) {
+        snprintf(err, errlen, "unsupported: --compression with --pure or external signing");
+        return -1;
+    }
     if (!o->pad_header) {
         /* imgtool compresses the input as it is and puts the stream where the
          * header room was: without --pad-header there is none */
@@ -112,14 +116,14 @@ int tb_sign_compressed(const struct tb_sign_opts *o, const struct tbk_key *key, 
     struct tb_image_header h;
     tb_image_header_decode(plain.data, &h);
     uint16_t sha_len = 0, sig_len = 0;
-    uint16_t htype = o->sha == 384 ? TB_TLV_SHA384 : o->sha == 512 ? TB_TLV_SHA512 : TB_TLV_SHA256;
-    const uint8_t *sha = tlv_value(&plain, &h, htype, &sha_len);
-    const uint8_t *sig = NULL;
-    if (key != NULL) {
-        uint16_t stype = tbk_type(key) == TB_KEY_ECDSA_P256 ? TB_TLV_ECDSA_SIG
-                         : tbk_type(key) == TB_KEY_RSA2048  ? TB_TLV_RSA2048_PSS
-                                                            : TB_TLV_ED25519;
-        sig = tlv_value(&plain, &h, stype, &sig_len);
+    const uint8_t *sha = NULL, *sig = NULL;
+    static const uint16_t hashes[] = {TB_TLV_SHA256, TB_TLV_SHA384, TB_TLV_SHA512};
+    static const uint16_t sigs[] = {TB_TLV_ECDSA_SIG, TB_TLV_ED25519, TB_TLV_RSA2048_PSS, TB_TLV_RSA3072_PSS};
+    for (size_t i = 0; i < sizeof(hashes) / sizeof(hashes[0]) && sha == NULL; i++) {
+        sha = tlv_value(&plain, &h, hashes[i], &sha_len);
+    }
+    for (size_t i = 0; key != NULL && i < sizeof(sigs) / sizeof(sigs[0]) && sig == NULL; i++) {
+        sig = tlv_value(&plain, &h, sigs[i], &sig_len);
     }
     uint8_t *stream = NULL;
     size_t stream_len = 0;
