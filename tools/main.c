@@ -112,6 +112,9 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "sim") == 0) {
         return cmd_sim(argc - 1, argv + 1);
     }
+    if (strcmp(argv[1], "layout") == 0) {
+        return cmd_layout(argc - 1, argv + 1);
+    }
     if (strcmp(argv[1], "reset") == 0 || strcmp(argv[1], "echo") == 0) {
         return cmd_mgmt(argc - 1, argv + 1, cli_conn, cli_json);
     }
