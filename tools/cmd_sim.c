@@ -29,6 +29,7 @@
 #include "cli.h"
 #include "fileio.h"
 #include "keyfile.h"
+#include "pmlayout.h"
 #include "smp_serial.h"
 #include "twinboot/boot.h"
 #include "twinboot/error.h"
@@ -240,7 +241,11 @@ static int sim_open(struct sim *s, const char *dir)
     for (int i = 0; i < TB_SIM_NFLASH; i++) {
         s->dev.flashes[i] = &s->d.fl[i].flash;
     }
-    s->lay = tb_layout_nrf5340_dk;
+    if (tb_pm_sim_layout(dir, &s->lay, err, sizeof(err)) != TB_OK) {
+        fprintf(stderr, "twinboot sim: %s\n", err);
+        sim_close(s);
+        return -1;
+    }
     s->lay.img[0].strategy = (uint8_t)s->conf.strategy0;
     /* the net core, and the shared RAM whose window takes a whole net image */
     struct tb_area net_app;
@@ -317,14 +322,15 @@ static void print_work(const struct tb_simdev *d, const char *indent)
 
 static int cmd_new(int argc, char **argv)
 {
-    enum { OPT_STRATEGY = 256, OPT_DOWNGRADE, OPT_MAXBOOTS };
+    enum { OPT_STRATEGY = 256, OPT_DOWNGRADE, OPT_MAXBOOTS, OPT_LAYOUT };
     static const struct option opts[] = {{"key", required_argument, NULL, 'k'},
+                                         {"layout", required_argument, NULL, OPT_LAYOUT},
                                          {"strategy", required_argument, NULL, OPT_STRATEGY},
                                          {"downgrade-prevention", no_argument, NULL, OPT_DOWNGRADE},
                                          {"max-test-boots", required_argument, NULL, OPT_MAXBOOTS},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    const char *keys[MAX_TRUSTED];
+    const char *keys[MAX_TRUSTED], *layout = NULL;
     size_t nkeys = 0;
     struct conf conf = {TB_STRATEGY_SWAP, 0, 1};
     uint32_t v;
@@ -347,6 +353,7 @@ static int cmd_new(int argc, char **argv)
             }
             break;
         case OPT_DOWNGRADE: conf.downgrade_prevention = 1; break;
+        case OPT_LAYOUT: layout = optarg; break;
         case OPT_MAXBOOTS:
             if (cli_parse_u32(optarg, &v) != 0 || v < 1 || v > 100) {
                 return usage_error("new", "--max-test-boots is 1..100");
@@ -355,7 +362,8 @@ static int cmd_new(int argc, char **argv)
             break;
         case 'h':
             printf("usage: twinboot sim new [-k KEY.pem ...] [--strategy swap|overwrite]\n"
-                   "                        [--downgrade-prevention] [--max-test-boots N] DIR\n\n"
+                   "                        [--downgrade-prevention] [--max-test-boots N]\n"
+                   "                        [--layout partitions.yml] DIR\n\n"
                    "Make a blank nRF5340 DK in DIR (all flash erased) whose bootloader trusts\n"
                    "the public part of each given key. Without -k: the development keys in\n"
                    "keys/ (not for production).\n\n"
@@ -363,7 +371,9 @@ static int cmd_new(int argc, char **argv)
                    "                            default) or overwrite (no revert)\n"
                    "  --downgrade-prevention    refuse images older than the running one\n"
                    "  --max-test-boots N        resets an unconfirmed test image survives\n"
-                   "                            before it is reverted (default 1, as MCUboot)\n");
+                   "                            before it is reverted (default 1, as MCUboot)\n"
+                   "  --layout FILE             the partitions of an NCS Partition Manager file\n"
+                   "                            (see 'twinboot layout'; default: the DK layout)\n");
             return TB_EXIT_OK;
         default: return usage_error("new", "unknown option");
         }
@@ -373,6 +383,10 @@ static int cmd_new(int argc, char **argv)
     }
     const char *dir = argv[optind];
     char defpaths[3][4096];
+    if (layout != NULL && tb_pm_sim_install(layout, NULL, defpaths[0], sizeof(defpaths[0])) != TB_OK) {
+        fprintf(stderr, "twinboot sim new: %s\n", defpaths[0]);
+        return TB_EXIT_FAIL;
+    }
     if (nkeys == 0) {
         for (size_t i = 0; i < 3; i++) {
             snprintf(defpaths[i], sizeof(defpaths[i]), "%s/keys/%s", TB_SOURCE_DIR, dev_keys[i]);
@@ -390,6 +404,10 @@ static int cmd_new(int argc, char **argv)
         return TB_EXIT_FAIL;
     }
     char p[4096];
+    if (tb_pm_sim_install(layout, dir, p, sizeof(p)) != TB_OK) {
+        fprintf(stderr, "twinboot sim new: %s\n", p);
+        return TB_EXIT_FAIL;
+    }
     path_of(p, sizeof(p), dir, "counters.txt");
     remove(p);
     path_of(p, sizeof(p), dir, "bootrec.bin");
@@ -418,6 +436,7 @@ static int cmd_new(int argc, char **argv)
     printf("new nRF5340 DK in %s: app flash 1 MiB, net flash 256 KiB, QSPI 8 MiB, all erased\n"
            "bootloader: image 0 strategy %s%s, trusts %zu key(s)\n",
            dir, strategy_name(conf.strategy0), conf.downgrade_prevention ? ", downgrade prevention" : "", nkeys);
+    printf("layout: %s\n", layout != NULL ? layout : "the DK's (twinboot layout show tests/layouts/nrf5340dk-partitions.yml)");
     return TB_EXIT_OK;
 }
 

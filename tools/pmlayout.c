@@ -674,3 +674,52 @@ void tb_pm_write_c(FILE *o, const struct tb_pm_layout *l, const char *name, cons
                "const uint32_t %s_shmem_base = 0x%xu;\nconst uint32_t %s_shmem_size = 0x%xu;\n",
             name, l->shm_base, name, l->shm_size);
 }
+
+/* ---- the simulator's copy ----------------------------------------------- */
+
+static void sim_path(char *out, size_t n, const char *dir) { snprintf(out, n, "%s/layout.yml", dir); }
+
+int tb_pm_sim_install(const char *path, const char *dir, char *msg, size_t msglen)
+{
+    char dst[4096];
+    sim_path(dst, sizeof(dst), dir != NULL ? dir : ".");
+    if (path == NULL) {
+        remove(dst);
+        return TB_OK;
+    }
+    struct tb_pm_layout l;
+    int rc = tb_pm_load(path, NULL, &l, msg, msglen);
+    if (rc != TB_OK) {
+        return rc;
+    }
+    if (l.lay.image_count != 2) {
+        snprintf(msg, msglen, "%s: the simulated DK runs both cores: the layout needs mcuboot_secondary_1", path);
+        return TB_E_INVAL;
+    }
+    if (dir == NULL) {
+        return TB_OK;
+    }
+    struct tb_blob b = {0};
+    rc = tb_read_file(path, &b, msg, msglen) == 0 && tb_write_file(dst, b.data, b.len, msg, msglen) == 0 ? TB_OK
+                                                                                                       : TB_E_IO;
+    tb_blob_free(&b);
+    return rc;
+}
+
+int tb_pm_sim_layout(const char *dir, struct tb_layout *lay, char *msg, size_t msglen)
+{
+    char p[4096];
+    struct tb_pm_layout l;
+    sim_path(p, sizeof(p), dir);
+    FILE *f = fopen(p, "rb");
+    if (f == NULL) {
+        *lay = tb_layout_nrf5340_dk;
+        return TB_OK;
+    }
+    fclose(f);
+    int rc = tb_pm_load(p, NULL, &l, msg, msglen);
+    if (rc == TB_OK) {
+        *lay = l.lay;
+    }
+    return rc;
+}
