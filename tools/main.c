@@ -21,6 +21,7 @@ static const char usage[] =
     "  reset   reset the device over SMP\n"
     "  echo    echo a text over SMP\n"
     "  sim     the simulated nRF5340 DK: new, load, boot, confirm, status, run\n"
+    "  layout  NCS Partition Manager layouts: show, check, c (C source for the firmware)\n"
     "\n"
     "options:\n"
     "  -h, --help      this text; 'twinboot <group> --help' for a group\n"

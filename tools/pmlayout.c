@@ -449,10 +449,12 @@ static int plan(const struct tb_pm_file *f, const struct tb_pm_dk *dk, struct tb
     }
     out->planned = true;
     const struct tb_pm_part *free_part = tb_pm_find(f, "external_flash");
-    if (free_part != NULL && flash_of(dk, free_part, &(uint32_t){0}) == FL_EXT && best >= free_part->addr &&
-        best < (uint64_t)free_part->addr + free_part->size) {
-        out->ext_free_off = at;
-        out->ext_free_end = free_part->addr + free_part->size;
+    uint64_t free_end = free_part != NULL ? (uint64_t)free_part->addr + free_part->size : 0;
+    if (free_part != NULL && flash_of(dk, free_part, &(uint32_t){0}) == FL_EXT && at > free_part->addr &&
+        best < free_end) {
+        /* the block took the free space's start (or all of it) */
+        out->ext_free_end = (uint32_t)free_end;
+        out->ext_free_off = at < free_end ? at : (uint32_t)free_end;
     }
     return TB_OK;
 }
@@ -637,6 +639,8 @@ void tb_pm_write_fragment(FILE *o, const struct tb_pm_layout *l)
     if (l->ext_free_end > l->ext_free_off) {
         fprintf(o, "# what is left of the free space\n");
         fragment_part(o, "external_flash", l->ext_free_off, l->ext_free_end - l->ext_free_off);
+    } else if (l->ext_free_end != 0) {
+        fprintf(o, "# and remove external_flash: no free space is left\n");
     }
 }
 

@@ -73,7 +73,7 @@ struct tb_pm_layout {
     uint32_t header_size;    /* mcuboot_pad's size: sign with --header-size this (0: unknown) */
     bool planned;            /* some twinboot partitions were placed by us */
     uint32_t ext_free_off;   /* external_flash (the free space) after planning: where it starts now */
-    uint32_t ext_free_end;   /*   and ends (ext_free_off == ext_free_end: none was listed) */
+    uint32_t ext_free_end;   /*   and ends (0: untouched; == ext_free_off: none is left) */
 };
 
 /* Map PM partitions onto a tb_layout for the DK and check it: TB_OK, or
