@@ -7,7 +7,7 @@
 #include "twinboot/error.h"
 
 /* The nRF5340 DK as NCS's Partition Manager lays it out (pm_static.yml in
- * shared/reference/nrf5340.md), plus twinboot's backup and journal areas in
+ * docs/nrf5340-facts.md), plus twinboot's backup and journal areas in
  * the QSPI space NCS leaves free. Image 1's primary is the net core's own
  * flash after its 32 KiB bootloader. */
 const struct tb_layout tb_layout_nrf5340_dk = {
