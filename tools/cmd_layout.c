@@ -53,10 +53,12 @@ static void show(const struct tb_pm_layout *l, const struct tb_pm_dk *dk)
         for (int k = 0; k < 4; k++) {
             print_region(names[k], r[k], &l->src[i][k]);
         }
-        /* the last sector of a slot holds the trailer: images end before it */
-        uint32_t trailer = dk->flash[im->primary.flash].sector_size;
-        printf("  largest image: 0x%x bytes (sign with --slot-size 0x%x%s)\n", im->primary.size - trailer,
-               im->primary.size, i == 1 ? " --header-size 0x800 --pad-header" : "");
+        /* the last sector of a slot holds the trailer: images end before it, in
+         * the slot they run from and in the one uploads land in (--slot-size) */
+        uint32_t in_pri = im->primary.size - dk->flash[im->primary.flash].sector_size;
+        uint32_t in_sec = im->secondary.size - dk->flash[im->secondary.flash].sector_size;
+        printf("  largest image: 0x%x bytes (sign with --slot-size 0x%x%s)\n", in_pri < in_sec ? in_pri : in_sec,
+               im->secondary.size, i == 1 ? " --header-size 0x800 --pad-header" : "");
     }
     if (l->header_size != 0) {
         printf("image header (mcuboot_pad): 0x%x bytes\n", l->header_size);
