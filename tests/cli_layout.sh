@@ -6,12 +6,7 @@ set -u
 T="$1"; L="$2"
 SRC="$L/../.."
 W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
-pass=0; fail=0
-ok()  { pass=$((pass+1)); }
-bad() { fail=$((fail+1)); echo "FAIL: $*"; }
-expect_rc() { local want=$1; shift; "$@" >"$W/out" 2>"$W/err"; local rc=$?
-    [ "$rc" = "$want" ] && ok || bad "rc $rc (want $want): $* :: $(head -c 300 "$W/err")"; }
-has() { grep -qF -- "$1" "$2" && ok || bad "no '$1' in $2: $(head -c 600 "$2")"; }
+. "$(dirname "$0")/cli_lib.sh"
 
 DK="$L/nrf5340dk-partitions.yml"
 PS="$L/nrf5340dk-pm_static.yml"

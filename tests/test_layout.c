@@ -150,35 +150,34 @@ static void test_generated_c_is_the_dk_layout(void **state)
     assert_int_equal(tb_layout_gen_shmem_size, 128 + 0x38000);
 }
 
-static void test_secondary_in_internal_flash(void **state)
+/* Variants: image 0's slots move, twinboot's partitions follow from the
+ * start of the free external flash, image 1 stays. */
+static void test_variants(void **state)
 {
     (void)state;
-    struct tb_pm_layout l;
-    load_file("nrf5340dk-internal-secondary.yml", NULL, &l);
-    assert_int_equal(l.lay.image_count, 2);
-    assert_region(&l.lay.img[0].primary, 0, 0x10000, 0x68000);
-    assert_region(&l.lay.img[0].secondary, 0, 0x78000, 0x68000);
-    /* twinboot's partitions from the start of the free external flash */
-    assert_region(&l.lay.img[0].backup, 2, 0x40000, 0x68000);
-    assert_region(&l.lay.img[1].backup, 2, 0xa8000, 0x40000);
-    assert_region(&l.lay.img[0].status, 2, 0xe8000, 0x2000);
-    assert_region(&l.lay.img[1].status, 2, 0xea000, 0x2000);
-    assert_region(&l.lay.img[1].secondary, 2, 0x0, 0x40000);
-    assert_int_equal(l.ext_free_off, 0xec000);
-}
-
-static void test_larger_app_partition(void **state)
-{
-    (void)state;
-    struct tb_pm_layout l;
-    load_file("nrf5340dk-large-app.yml", NULL, &l);
-    assert_region(&l.lay.img[0].primary, 0, 0x10000, 0xf0000);
-    assert_region(&l.lay.img[0].secondary, 2, 0x0, 0xf0000);
-    assert_region(&l.lay.img[0].backup, 2, 0x130000, 0xf0000);
-    assert_region(&l.lay.img[1].backup, 2, 0x220000, 0x40000);
-    assert_region(&l.lay.img[0].status, 2, 0x260000, 0x2000);
-    assert_region(&l.lay.img[1].status, 2, 0x262000, 0x2000);
-    assert_region(&l.lay.img[1].primary, 1, 0x8000, 0x38000);
+    static const struct {
+        const char *file;
+        struct tb_layout want;
+        uint32_t free_off;
+    } cases[] = {
+        {"nrf5340dk-internal-secondary.yml",
+         {2, 8,
+          {{TB_STRATEGY_SWAP, {0, 0x10000, 0x68000}, {0, 0x78000, 0x68000}, {2, 0x40000, 0x68000}, {2, 0xe8000, 0x2000}},
+           {TB_STRATEGY_HANDOVER, {1, 0x8000, 0x38000}, {2, 0x0, 0x40000}, {2, 0xa8000, 0x40000}, {2, 0xea000, 0x2000}}}},
+         0xec000},
+        {"nrf5340dk-large-app.yml",
+         {2, 8,
+          {{TB_STRATEGY_SWAP, {0, 0x10000, 0xf0000}, {2, 0x0, 0xf0000}, {2, 0x130000, 0xf0000}, {2, 0x260000, 0x2000}},
+           {TB_STRATEGY_HANDOVER, {1, 0x8000, 0x38000}, {2, 0xf0000, 0x40000}, {2, 0x220000, 0x40000},
+            {2, 0x262000, 0x2000}}}},
+         0x264000},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct tb_pm_layout l;
+        load_file(cases[i].file, NULL, &l);
+        assert_same_layout(&l.lay, &cases[i].want);
+        assert_int_equal(l.ext_free_off, cases[i].free_off);
+    }
 }
 
 /* A file with twinboot's partitions pinned (the fragment applied) is taken
@@ -387,8 +386,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dk_files_give_the_dk_layout),
         cmocka_unit_test(test_generated_c_is_the_dk_layout),
-        cmocka_unit_test(test_secondary_in_internal_flash),
-        cmocka_unit_test(test_larger_app_partition),
+        cmocka_unit_test(test_variants),
         cmocka_unit_test(test_pinned_partitions_are_used),
         cmocka_unit_test(test_app_core_only),
         cmocka_unit_test(test_bad_yaml),
