@@ -139,6 +139,22 @@ static void test_dk_files_give_the_dk_layout(void **state)
     load_file("nrf5340dk-partitions.yml", "nrf5340dk-cpunet.yml", &l);
     assert_false(l.net_app_assumed);
     assert_same_layout(&l.lay, &tb_layout_nrf5340_dk);
+    /* ... and so does a mcuboot_primary_1 in the net core's flash */
+    struct tb_pm_error e;
+    assert_int_equal(map_str(dk_variant("mcuboot_primary_1",
+                                        "mcuboot_primary_1: {address: 0x1008800, size: 0x37800, region: "
+                                        "flash_primary}\n"),
+                             NULL, &l, &e),
+                     TB_OK);
+    assert_false(l.net_app_assumed);
+    assert_string_equal(l.src[1][0].name, "mcuboot_primary_1");
+    assert_same_layout(&l.lay, &tb_layout_nrf5340_dk);
+    assert_int_equal(map_str(dk_variant("mcuboot_primary_1",
+                                        "mcuboot_primary_1: {address: 0x1010000, size: 0x30000, region: "
+                                        "flash_primary}\n"),
+                             NULL, &l, &e),
+                     TB_OK);
+    assert_region(&l.lay.img[1].primary, 1, 0xf800, 0x30800);
 }
 
 /* `twinboot layout c` output, compiled in: the same table. */

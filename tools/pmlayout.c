@@ -355,16 +355,23 @@ static int slot(const struct tb_pm_file *f, const struct tb_pm_dk *dk, const cha
 /* Image 1's slot: the net application, with the page before it for the
  * MCUboot header, so that the application's vector table stays at the
  * address NCS links it to (sign net images with --header-size 0x800). */
-static int net_slot(const struct tb_pm_file *net, const struct tb_pm_dk *dk, struct tb_pm_layout *out,
-                    struct tb_pm_error *e)
+static int net_slot(const struct tb_pm_file *f, const struct tb_pm_file *net, const struct tb_pm_dk *dk,
+                    struct tb_pm_layout *out, struct tb_pm_error *e)
 {
     uint32_t page = dk->flash[FL_NET].sector_size;
     uint32_t end = NET_BASE + dk->flash[FL_NET].size;
+    const struct tb_pm_part *p1 = tb_pm_find(f, "mcuboot_primary_1");
+    uint32_t off;
     out->net_app = NCS_NET_APP;
     out->net_app_assumed = true;
+    if (p1 != NULL && flash_of(dk, p1, &off) == FL_NET) {
+        /* layouts that name the net application's flash as image 1's primary */
+        out->net_app = p1->addr;
+        out->net_app_assumed = false;
+        end = p1->addr + p1->size;
+    }
     if (net != NULL) {
         const struct tb_pm_part *app = tb_pm_find(net, "app");
-        uint32_t off;
         if (app == NULL || flash_of(dk, app, &off) != FL_NET) {
             return fail(e, app != NULL ? app->line : 0, TB_E_INVAL,
                         "the net-core file has no app partition in the net core's flash (0x01000000-0x01040000)");
@@ -524,12 +531,13 @@ int tb_pm_map(const struct tb_pm_file *f, const struct tb_pm_file *net, const st
         im1->strategy = TB_STRATEGY_HANDOVER;
         rc = slot(f, dk, "mcuboot_secondary_1", app_or_ext, "app-core or external flash", &im1->secondary, e);
         if (rc == TB_OK) {
-            rc = net_slot(net, dk, out, e);
+            rc = net_slot(f, net, dk, out, e);
         }
         if (rc != TB_OK) {
             return rc;
         }
-        out->src[1][0] = (struct tb_pm_source){"app (net core)", out->net_app_assumed};
+        out->src[1][0] = (struct tb_pm_source){net != NULL || out->net_app_assumed ? "app (net core)" : "mcuboot_primary_1",
+                                               out->net_app_assumed};
         out->src[1][1] = (struct tb_pm_source){"mcuboot_secondary_1", false};
         const struct tb_pm_part *pcd = tb_pm_find(f, "pcd_sram");
         if (pcd == NULL) {

@@ -79,8 +79,9 @@ struct tb_pm_layout {
 /* Map PM partitions onto a tb_layout for the DK and check it: TB_OK, or
  * TB_E_INVAL with a sentence in *err (a missing partition, a region in the
  * wrong flash, overlaps, no room for twinboot's partitions, or whatever
- * tb_layout_check refuses). net may be NULL (no partitions_CPUNET.yml: the
- * net application is taken at NCS's default address). */
+ * tb_layout_check refuses). The net application is the net file's app
+ * partition; without a net file (net NULL), mcuboot_primary_1 when it lies in
+ * the net core's flash, else NCS's default address after b0n's container. */
 int tb_pm_map(const struct tb_pm_file *app, const struct tb_pm_file *net, const struct tb_pm_dk *dk,
               struct tb_pm_layout *out, struct tb_pm_error *err);
 
