@@ -84,9 +84,22 @@ static int ctx_init(struct tb_boot_ctx *c, const struct tb_boot_config *cfg, int
     return rc == TB_OK ? tb_journal_open(&c->j, &st) : rc;
 }
 
-static int validate(const struct tb_boot_ctx *c, const struct tb_area *a, struct tb_image_info *info)
+/* Whole, signed (once per image per boot: lib/boot_validate.c) and bootable. */
+static int validate(struct tb_boot_ctx *c, const struct tb_area *a, struct tb_image_info *info)
 {
-    int rc = tb_image_validate(a, &c->cfg->keys, info);
+    int rc = tb_boot_validate(c, a, true, info);
+    if (rc == TB_OK) {
+        rc = tb_image_bootable(&info->hdr);
+    }
+    return rc;
+}
+
+/* Whole (hash only): what the primary holds before anything is decided. It
+ * is signature-checked before it boots (slot_check), so an upgrade boot
+ * checks one signature, the new image's, where MCUboot checks two. */
+static int intact(struct tb_boot_ctx *c, const struct tb_area *a, struct tb_image_info *info)
+{
+    int rc = tb_boot_validate(c, a, false, info);
     if (rc == TB_OK) {
         rc = tb_image_bootable(&info->hdr);
     }
@@ -146,7 +159,9 @@ static int admissible(struct run *runs, int n, int image, const struct tb_image_
     const struct tb_boot_config *cfg = runs[image].c.cfg;
     const struct tb_image_info *to = &runs[image].si;
     if (from != NULL && cfg->downgrade_prevention) {
-        if (cfg->sec_cnt_downgrade) {
+        /* a net image's security counter is not readable from the app core
+         * (only its version is, from the journal or INFO): versions decide */
+        if (cfg->sec_cnt_downgrade && runs[image].ops != NULL) {
             if (from->has_sec_cnt && (!to->has_sec_cnt || to->sec_cnt < from->sec_cnt)) {
                 return TB_E_BOOT_SEC_CNT;
             }
@@ -185,13 +200,15 @@ static const uint8_t *backup_hash(const struct tb_journal *j)
     return NULL;
 }
 
-static int backup_info(const struct tb_boot_ctx *c, struct tb_image_info *bi)
+/* The backup holds what the journal says; sig: it is about to be restored,
+ * so its signature is checked too. */
+static int backup_info(struct tb_boot_ctx *c, struct tb_image_info *bi, bool sig)
 {
     const uint8_t *want = backup_hash(&c->j);
     if (c->bak.size == 0 || want == NULL) {
         return TB_E_BOOT_NO_BACKUP;
     }
-    int rc = validate(c, &c->bak_img, bi);
+    int rc = sig ? validate(c, &c->bak_img, bi) : intact(c, &c->bak_img, bi);
     if (rc != TB_OK) {
         return fatal(rc) ? rc : TB_E_BOOT_NO_BACKUP;
     }
@@ -216,7 +233,7 @@ static int slot_install(struct run *r, struct tb_boot_image_record *rec, const u
         /* The primary is an unconfirmed test image and the backup still holds
          * the last confirmed one: keep that backup, do not save the test image. */
         if (testing(&r->pt)) {
-            rc = backup_info(c, &bi);
+            rc = backup_info(c, &bi, false);
             if (fatal(rc)) {
                 return rc;
             }
@@ -257,7 +274,7 @@ static int slot_revert(struct run *r, struct tb_boot_image_record *rec)
         rec->action = TB_ACT_TEST_BOOT;
         return tb_journal_mark(&c->j, TB_STEP_BOOT);
     }
-    int rc = (ours && r->ops->revert != NULL) ? backup_info(c, &bi) : TB_E_BOOT_NO_BACKUP;
+    int rc = (ours && r->ops->revert != NULL) ? backup_info(c, &bi, true) : TB_E_BOOT_NO_BACKUP;
     if (fatal(rc)) {
         return rc;
     }
@@ -301,7 +318,7 @@ static void record_resumed(const struct tb_journal *j, struct tb_boot_image_reco
 static int slot_prepare(struct run *r, struct tb_boot_image_record *rec)
 {
     struct tb_boot_ctx *c = &r->c;
-    r->prc = validate(c, &c->pri_img, &r->pi);
+    r->prc = intact(c, &c->pri_img, &r->pi);
     if (fatal(r->prc)) {
         return r->prc;
     }
@@ -329,7 +346,7 @@ static int slot_prepare(struct run *r, struct tb_boot_image_record *rec)
     record_resumed(&c->j, rec);
     /* a finished upgrade boots its image now: this is its test boot */
     r->installed = c->j.s.op != TB_OP_REVERT;
-    r->prc = validate(c, &c->pri_img, &r->pi);
+    r->prc = intact(c, &c->pri_img, &r->pi);
     return fatal(r->prc) ? r->prc : TB_OK;
 }
 
@@ -343,7 +360,7 @@ static int slot_check(struct run *r, struct tb_boot_image_record *rec)
     }
     if (prc != TB_OK && r->ops->revert != NULL) {
         struct tb_image_info bi;
-        int rc = backup_info(c, &bi);
+        int rc = backup_info(c, &bi, true);
         if (fatal(rc)) {
             return rc;
         }
@@ -564,10 +581,35 @@ static int validate_pending(struct run *r)
 static int admit(struct run *runs, int n, int i, const struct tb_image_version *newv[])
 {
     struct run *r = &runs[i];
+    struct tb_image_info running;
+    const struct tb_image_info *from = r->ops != NULL && r->prc == TB_OK ? &r->pi : NULL;
+    if (r->src == TB_OK && r->ops == NULL && r->c.cfg->downgrade_prevention) {
+        /* the net core's image: the version it runs now */
+        const struct tb_image_version *now[TB_MAX_IMAGES] = {NULL, NULL};
+        memset(&running, 0, sizeof(running));
+        int rc = version_after(runs, n, i, now, &running.hdr.ver);
+        if (fatal(rc)) {
+            return rc;
+        }
+        from = rc == TB_OK ? &running : NULL;
+    }
     if (r->src == TB_OK) {
-        r->src = admissible(runs, n, i, r->ops != NULL && r->prc == TB_OK ? &r->pi : NULL, newv);
+        r->src = admissible(runs, n, i, from, newv);
     }
     return r->src;
+}
+
+/* An install the strategy could not carry out: the request is refused as a
+ * validation refusal is, unless the net core did not answer at all (then the
+ * request stays for the next reset: the image was never judged). */
+static int install_failed(struct run *r, struct tb_boot_image_record *rec, int rc)
+{
+    if (rc == TB_E_NC_TIMEOUT) {
+        rec->action = TB_ACT_REFUSED;
+        rec->reason = rc;
+        return TB_OK;
+    }
+    return refuse(r, rec, rc);
 }
 
 int tb_boot_go(const struct tb_boot_config *cfg, struct tb_boot_record *rec)
@@ -600,6 +642,7 @@ int tb_boot_go(const struct tb_boot_config *cfg, struct tb_boot_record *rec)
                  : strategy == TB_STRATEGY_OVERWRITE ? &tb_strategy_overwrite
                                                      : NULL;
         rc = ctx_init(&r->c, cfg, i);
+        r->c.rec = &rec->img[i];
         if (rc == TB_OK) {
             rc = r->ops != NULL ? slot_prepare(r, &rec->img[i]) : net_prepare(r, &rec->img[i]);
         }
@@ -660,9 +703,10 @@ int tb_boot_go(const struct tb_boot_config *cfg, struct tb_boot_record *rec)
             if (rc == TB_OK) {
                 rc = install(&runs[0], &rec->img[0], runs[1].si.hash);
             } else if (!fatal(rc)) {
-                rec->img[1].action = TB_ACT_REFUSED;
-                rec->img[1].reason = rc;
-                rc = refuse(&runs[0], &rec->img[0], TB_E_BOOT_SET);
+                rc = install_failed(&runs[1], &rec->img[1], rc);
+                if (rc == TB_OK) {
+                    rc = refuse(&runs[0], &rec->img[0], TB_E_BOOT_SET);
+                }
                 rec->img[0].set = rec->img[1].set = 1;
             }
             if (rc != TB_OK) {
@@ -676,6 +720,7 @@ int tb_boot_go(const struct tb_boot_config *cfg, struct tb_boot_record *rec)
             if (!r->active || !pending(r)) {
                 continue;
             }
+            /* a refusal is this image's verdict only: r->src keeps it for the install loop */
             rc = validate_pending(r);
             if (rc == TB_OK) {
                 rc = admit(runs, n, i, newv);
@@ -700,16 +745,14 @@ int tb_boot_go(const struct tb_boot_config *cfg, struct tb_boot_record *rec)
             if (!r->active) {
                 continue;
             }
+            rc = TB_OK;
             if (pending(r)) {
-                rc = r->src;
-                if (rc != TB_OK) {
-                    rc = refuse(r, &rec->img[i], rc);
+                if (r->src != TB_OK) {
+                    rc = refuse(r, &rec->img[i], r->src);
                 } else {
                     rc = install(r, &rec->img[i], partner[i]);
                     if (rc != TB_OK && !fatal(rc)) {
-                        rec->img[i].action = TB_ACT_REFUSED;
-                        rec->img[i].reason = rc;
-                        rc = TB_OK;
+                        rc = install_failed(r, &rec->img[i], rc);
                     }
                 }
             } else if (r->type == TB_SWAP_REVERT) {

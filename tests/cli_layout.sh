@@ -111,7 +111,7 @@ has "image 0 version 2.0.0+0, a test" "$W/out"
 expect_rc 0 $T sim boot "$W/big"                                 # not confirmed: reverted through the backup
 has "revert 2.0.0+0 -> 1.0.0+0" "$W/out"
 # a device made again without --layout is the DK again
-expect_rc 0 $T sim new "$W/big"
+expect_rc 0 $T sim new --force "$W/big"
 [ -e "$W/big/layout.yml" ] && bad "stale layout.yml kept" || ok
 
 echo "cli_layout: $pass passed, $fail failed"

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "fileio.h"
 #include "pmlayout.h"
 #include "twinboot/error.h"
 #include "twinboot/layout.h"
@@ -129,7 +130,7 @@ static void test_dk_files_give_the_dk_layout(void **state)
         assert_int_equal(l.header_size, 0x200);
         assert_int_equal(l.shm_base, 0x20000000);
         assert_int_equal(l.shm_size, 128 + 0x38000);
-        assert_int_equal(l.ext_free_off, 0x244000);
+        assert_int_equal(l.ext_free_off, 0x284000);
         assert_int_equal(l.ext_free_end, 0x800000);
         assert_string_equal(l.src[0][1].name, "mcuboot_secondary");
         assert_string_equal(l.src[1][2].name, "twinboot_backup_1");
@@ -178,15 +179,15 @@ static void test_variants(void **state)
     } cases[] = {
         {"nrf5340dk-internal-secondary.yml",
          {2, 8,
-          {{TB_STRATEGY_SWAP, {0, 0x10000, 0x68000}, {0, 0x78000, 0x68000}, {2, 0x40000, 0x68000}, {2, 0xe8000, 0x2000}},
-           {TB_STRATEGY_HANDOVER, {1, 0x8000, 0x38000}, {2, 0x0, 0x40000}, {2, 0xa8000, 0x40000}, {2, 0xea000, 0x2000}}}},
-         0xec000},
+          {{TB_STRATEGY_SWAP, {0, 0x10000, 0x68000}, {0, 0x78000, 0x68000}, {2, 0x40000, 0x68000}, {2, 0x128000, 0x2000}},
+           {TB_STRATEGY_HANDOVER, {1, 0x8000, 0x38000}, {2, 0x0, 0x40000}, {2, 0xa8000, 0x80000}, {2, 0x12a000, 0x2000}}}},
+         0x12c000},
         {"nrf5340dk-large-app.yml",
          {2, 8,
-          {{TB_STRATEGY_SWAP, {0, 0x10000, 0xf0000}, {2, 0x0, 0xf0000}, {2, 0x130000, 0xf0000}, {2, 0x260000, 0x2000}},
-           {TB_STRATEGY_HANDOVER, {1, 0x8000, 0x38000}, {2, 0xf0000, 0x40000}, {2, 0x220000, 0x40000},
-            {2, 0x262000, 0x2000}}}},
-         0x264000},
+          {{TB_STRATEGY_SWAP, {0, 0x10000, 0xf0000}, {2, 0x0, 0xf0000}, {2, 0x130000, 0xf0000}, {2, 0x2a0000, 0x2000}},
+           {TB_STRATEGY_HANDOVER, {1, 0x8000, 0x38000}, {2, 0xf0000, 0x40000}, {2, 0x220000, 0x80000},
+            {2, 0x2a2000, 0x2000}}}},
+         0x2a4000},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct tb_pm_layout l;
@@ -350,7 +351,7 @@ static void test_impossible_layouts(void **state)
         {NULL, "twinboot_backup: {address: 0x200000, size: 0xe0000, region: external_flash}\n", NULL,
          "twinboot_backup (0x200000-0x2e0000) overlaps external_flash"},
         {"external_flash", "littlefs_storage: {address: 0x120000, size: 0x6e0000, region: external_flash}\n", NULL,
-         "no room for twinboot's partitions: they need 0x124000 bytes of external flash"},
+         "no room for twinboot's partitions: they need 0x164000 bytes of external flash"},
         {"external_flash", "littlefs_storage: {address: 0x140000, size: 0x6c0000, region: external_flash}\n", NULL,
          "the largest free range is 0x20000"},
         {"pcd_sram", NULL, NULL, "no pcd_sram partition"},
@@ -373,25 +374,37 @@ static void test_impossible_layouts(void **state)
     }
 }
 
-/* The simulator keeps the file and gets the same layout back; without one
- * it is the DK's. */
+/* The simulator gets the file's bytes to keep, and the same layout back
+ * from them; without one it is the DK's. */
 static void test_sim_keeps_the_layout(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/tb_layout_XXXXXX", p[600], msg[512];
+    char dir[] = "/tmp/tb_layout_XXXXXX", p[600], kept[600], msg[512];
     struct tb_layout lay;
+    struct tb_blob b = {0};
     assert_non_null(mkdtemp(dir));
     assert_int_equal(tb_pm_sim_layout(dir, &lay, msg, sizeof(msg)), TB_OK);
     assert_same_layout(&lay, &tb_layout_nrf5340_dk);
     snprintf(p, sizeof(p), "%s/nrf5340dk-large-app.yml", TB_LAYOUTS_DIR);
-    assert_int_equal(tb_pm_sim_install(p, dir, msg, sizeof(msg)), TB_OK);
+    assert_int_equal(tb_pm_sim_read(p, &b, msg, sizeof(msg)), TB_OK);
+    snprintf(kept, sizeof(kept), "%s/" TB_PM_SIM_FILE, dir);
+    assert_int_equal(tb_write_file(kept, b.data, b.len, msg, sizeof(msg)), 0);
+    tb_blob_free(&b);
     assert_int_equal(tb_pm_sim_layout(dir, &lay, msg, sizeof(msg)), TB_OK);
     assert_region(&lay.img[0].primary, 0, 0x10000, 0xf0000);
-    /* a file without image 1 is refused: the simulated DK runs both cores */
+    /* a kept file that went bad: the device does not open, and says why */
+    assert_int_equal(tb_write_file(kept, (const uint8_t *)"a: {address: 0, size: 0x1000}\n", 30, msg, sizeof(msg)), 0);
+    assert_int_equal(tb_pm_sim_layout(dir, &lay, msg, sizeof(msg)), TB_E_INVAL);
+    assert_non_null(strstr(msg, "layout.yml: no mcuboot_primary"));
+    /* the simulated DK runs both cores: a layout without image 1 is refused */
+    const char *app_only = dk_variant("mcuboot_secondary_1 pcd_sram", NULL);
+    assert_int_equal(tb_write_file(kept, (const uint8_t *)app_only, strlen(app_only), msg, sizeof(msg)), 0);
+    assert_int_equal(tb_pm_sim_read(kept, &b, msg, sizeof(msg)), TB_E_INVAL);
+    assert_non_null(strstr(msg, "needs mcuboot_secondary_1"));
     snprintf(p, sizeof(p), "%s/nrf5340dk-cpunet.yml", TB_LAYOUTS_DIR);
-    assert_int_equal(tb_pm_sim_install(p, dir, msg, sizeof(msg)), TB_E_INVAL);
+    assert_int_equal(tb_pm_sim_read(p, &b, msg, sizeof(msg)), TB_E_INVAL);
     assert_non_null(strstr(msg, "no mcuboot_primary"));
-    assert_int_equal(tb_pm_sim_install(NULL, dir, msg, sizeof(msg)), TB_OK);
+    assert_int_equal(remove(kept), 0);
     assert_int_equal(tb_pm_sim_layout(dir, &lay, msg, sizeof(msg)), TB_OK);
     assert_same_layout(&lay, &tb_layout_nrf5340_dk);
     assert_int_equal(rmdir(dir), 0);

@@ -486,9 +486,12 @@ static int twinboot_parts(const struct tb_pm_file *f, const struct tb_pm_dk *dk,
                 }
                 continue;
             }
-            /* a backup takes whatever either slot can hold; a journal two sectors */
+            /* a backup takes whatever either slot can hold, twice for a hand-over
+             * (the backup and the copy made while the net core installs, which is
+             * the next update's backup: docs/net-core.md); a journal two sectors */
             uint32_t big = im->primary.size > im->secondary.size ? im->primary.size : im->secondary.size;
-            need[i][k] = k == 0 ? align_up(big, sector) : 2 * sector;
+            uint32_t copies = im->strategy == TB_STRATEGY_HANDOVER ? 2 : 1;
+            need[i][k] = k == 0 ? copies * align_up(big, sector) : 2 * sector;
         }
     }
     return plan(f, dk, out, need, e);
@@ -689,16 +692,10 @@ void tb_pm_write_c(FILE *o, const struct tb_pm_layout *l, const char *name, cons
 
 /* ---- the simulator's copy ----------------------------------------------- */
 
-static void sim_path(char *out, size_t n, const char *dir) { snprintf(out, n, "%s/layout.yml", dir); }
+static void sim_path(char *out, size_t n, const char *dir) { snprintf(out, n, "%s/" TB_PM_SIM_FILE, dir); }
 
-int tb_pm_sim_install(const char *path, const char *dir, char *msg, size_t msglen)
+int tb_pm_sim_read(const char *path, struct tb_blob *out, char *msg, size_t msglen)
 {
-    char dst[4096];
-    sim_path(dst, sizeof(dst), dir != NULL ? dir : ".");
-    if (path == NULL) {
-        remove(dst);
-        return TB_OK;
-    }
     struct tb_pm_layout l;
     int rc = tb_pm_load(path, NULL, &l, msg, msglen);
     if (rc != TB_OK) {
@@ -708,14 +705,7 @@ int tb_pm_sim_install(const char *path, const char *dir, char *msg, size_t msgle
         snprintf(msg, msglen, "%s: the simulated DK runs both cores: the layout needs mcuboot_secondary_1", path);
         return TB_E_INVAL;
     }
-    if (dir == NULL) {
-        return TB_OK;
-    }
-    struct tb_blob b = {0};
-    rc = tb_read_file(path, &b, msg, msglen) == 0 && tb_write_file(dst, b.data, b.len, msg, msglen) == 0 ? TB_OK
-                                                                                                       : TB_E_IO;
-    tb_blob_free(&b);
-    return rc;
+    return tb_read_file(path, out, msg, msglen) == 0 ? TB_OK : TB_E_IO;
 }
 
 int tb_pm_sim_layout(const char *dir, struct tb_layout *lay, char *msg, size_t msglen)

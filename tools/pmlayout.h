@@ -90,12 +90,14 @@ int tb_pm_map(const struct tb_pm_file *app, const struct tb_pm_file *net, const 
 int tb_pm_load(const char *path, const char *netpath, struct tb_pm_layout *out, char *msg, size_t msglen);
 
 /* A simulated device keeps its layout as DIR/layout.yml (twinboot sim new
- * --layout). tb_pm_sim_install checks FILE (both cores' images needed) and
- * copies it there (dir NULL: checks only), or removes an earlier one when
- * path is NULL;
- * tb_pm_sim_layout gives the device's layout: DIR/layout.yml's, or
- * tb_layout_nrf5340_dk when there is none. TB_OK or an error in msg. */
-int tb_pm_sim_install(const char *path, const char *dir, char *msg, size_t msglen);
+ * --layout). tb_pm_sim_read checks FILE (the simulated DK runs both cores:
+ * image 1 needed) and gives its bytes, for the device's save; the caller
+ * frees them (tb_blob_free). tb_pm_sim_layout gives a device's layout:
+ * DIR/layout.yml's, or tb_layout_nrf5340_dk when there is none. TB_OK or an
+ * error in msg. */
+#define TB_PM_SIM_FILE "layout.yml"
+struct tb_blob;
+int tb_pm_sim_read(const char *path, struct tb_blob *out, char *msg, size_t msglen);
 int tb_pm_sim_layout(const char *dir, struct tb_layout *lay, char *msg, size_t msglen);
 
 /* The pm_static.yml fragment that pins twinboot's planned partitions (and

@@ -13,6 +13,9 @@
  * power.now_ns, its flash's busy_until_ns) and the CPU waits for its end, except
  * an erase on an async_erase part: the QSPI NOR erases inside the external chip,
  * overlapping internal-flash work; only later accesses to that chip wait for it.
+ * The net core is a second CPU with its own clock (struct tb_simnet): its
+ * flash operations advance that clock, not the app core's, and the app core
+ * catches up with it only when it sees an answer (tb_netctl.wait).
  */
 #ifndef TWINBOOT_SIM_H
 #define TWINBOOT_SIM_H
@@ -66,6 +69,8 @@ struct tb_simflash {
     struct tb_sim_timing timing;
     struct tb_sim_counters cnt;
     uint64_t busy_until_ns;    /* device-clock time at which this part's last operation ends */
+    uint64_t *cpu_ns;          /* the clock of the CPU that drives this part; NULL: the app core's
+                                * (power->now_ns). The net flash runs on the simulated net core's. */
 };
 
 /* Create a flash filled with erased_val. Returns TB_OK or TB_E_INVAL / TB_E_NOSPACE. */
@@ -84,6 +89,11 @@ enum { TB_SIM_APP = 0, TB_SIM_NET = 1, TB_SIM_QSPI = 2, TB_SIM_NFLASH = 3 };
 struct tb_simdev {
     struct tb_sim_power power;
     struct tb_simflash fl[TB_SIM_NFLASH];
+    /* sim/simstore.c: what the files of disk_dir hold, so a save writes only what changed */
+    uint8_t *disk[TB_SIM_NFLASH];
+    char *disk_dir;
+    uint32_t save_fault_at; /* tests: the save stops (as a crash) at this disk-changing step; 0 = never */
+    uint32_t save_steps;    /* steps of the last save */
 };
 
 /* Geometry and timing model of the nRF5340 DK (one table, sim/nrf5340_model.c). */
@@ -97,9 +107,38 @@ extern const struct tb_sim_part tb_sim_nrf5340_parts[TB_SIM_NFLASH];
 
 int tb_simdev_init(struct tb_simdev *d);
 void tb_simdev_free(struct tb_simdev *d);
-/* Save / load every flash to / from files in dir (created if missing). */
-int tb_simdev_save(const struct tb_simdev *d, const char *dir);
+/* ---- the device directory (sim/simstore.c) ---------------------------- */
+
+/* A small file saved together with the flashes (the boot record, counters). */
+struct tb_sim_file {
+    const char *name;
+    const void *data;
+    uint32_t len;
+};
+
+/* Save every flash (the sectors that differ from the files) and the extra
+ * files to dir (created if missing), all or nothing: a redo log committed by
+ * one rename, then applied. On failure err says what failed and the files
+ * hold the state before the save (or, past the commit, the next load
+ * completes it). TB_OK, TB_E_IO, TB_E_INVAL, TB_E_NOSPACE; TB_E_POWER when a
+ * test's save_fault_at stopped it. */
+int tb_simdev_save_files(struct tb_simdev *d, const char *dir, const struct tb_sim_file *extra, size_t nextra,
+                         char *err, size_t errlen);
+int tb_simdev_save(struct tb_simdev *d, const char *dir);
+/* Finish or drop a save cut short (done by every load). */
+int tb_simdev_recover(const char *dir, char *err, size_t errlen);
+/* Load every flash from dir; a failed load leaves d untouched and err names
+ * the file at fault (missing, wrong size, not a file). */
+int tb_simdev_load_err(struct tb_simdev *d, const char *dir, char *err, size_t errlen);
 int tb_simdev_load(struct tb_simdev *d, const char *dir);
+/* Forget what the files hold (the next save writes every sector). */
+void tb_simdev_forget_disk(struct tb_simdev *d);
+/* One owner per device directory: an exclusive lock on dir/lock, which holds
+ * the owner's PID. TB_OK with *fd (release with tb_simdev_unlock; it also
+ * goes when the process dies), TB_E_NOSPACE when taken (*holder: its PID or
+ * 0), TB_E_IO when the lock file cannot be made. */
+int tb_simdev_lock(const char *dir, int *fd, long *holder);
+void tb_simdev_unlock(int fd);
 /* Arm a power cut at operation number op (counted from now), torn with seed. 0 disarms. */
 void tb_simdev_arm_cut(struct tb_simdev *d, uint64_t op, uint64_t seed);
 /* Power back on after a cut (a reset): the counters of operations and the
@@ -115,7 +154,13 @@ uint64_t tb_simdev_elapsed_ns(const struct tb_simdev *d);
  * flash, the shared RAM between the cores, and the app core's control of it
  * (struct tb_netctl). The cores are interleaved deterministically: each time
  * the app core waits while polling, the net core runs 1..8 steps, the count
- * drawn from a seeded generator, so a seed picks one interleaving. */
+ * drawn from a seeded generator, so a seed picks one interleaving.
+ * Time: the net core starts at the app core's time when released and then
+ * runs on its own clock (its NVMC stalls it, not the app core); a wait of us
+ * moves the app core's clock by us and then to the net core's clock if that
+ * is later: what the app core sees of the net core's work cannot be seen
+ * before the work is done. Work the app core does between polls (QSPI)
+ * therefore overlaps the net core's, and nothing else does. */
 struct tb_simnet {
     struct tb_simdev *d;
     uint8_t *ram;           /* the shared region (app-core RAM) */
@@ -128,6 +173,7 @@ struct tb_simnet {
     uint64_t rng;
     uint64_t steps;         /* net-core steps run */
     int state;              /* last result of tb_netboot_step */
+    uint64_t now_ns;        /* the net core's clock (same time base as power.now_ns) */
 };
 
 /* net_app: the net application slot on d's net flash. */
