@@ -1,7 +1,7 @@
 /* Bench (not a test): the boot engine's flash cost on the nRF5340 DK layout
  * for 256 KiB and 768 KiB images, upgrade / confirm / revert, beside
  * MCUboot's measured figures for swap-move and swap-offset on the same
- * layout (shared/reference/mcuboot-format.md §10). */
+ * layout (docs/nrf5340-facts.md). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,7 +90,7 @@ int main(int argc, char **argv)
     struct tb_key key = {(uint16_t)tbk_type(k), der, (uint16_t)der_len};
     printf("twinboot boot engine on the nRF5340 DK layout (app primary 896 KiB in NVMC, secondary and backup in "
            "QSPI)\n");
-    printf("time model: shared/reference/nrf5340.md; 'busy' = erase + program as MCUboot's figures; 'elapsed' adds "
+    printf("time model: docs/nrf5340-facts.md; 'busy' = erase + program as MCUboot's figures; 'elapsed' adds "
            "QSPI reads and lets QSPI erases run during NVMC work\n\n");
     for (int size = 0; size < 2; size++) {
         unsigned kib = size ? 768 : 256;

@@ -212,7 +212,7 @@ int main(int argc, char **argv)
         install_revert(&key, &plain1, &z2, &zu, &zr, &zst) != 0) {
         return 1;
     }
-    printf("install (test) and revert, modelled flash time (shared/reference/nrf5340.md timings)\n");
+    printf("install (test) and revert, modelled flash time (docs/nrf5340-facts.md timings)\n");
     printf("  %-22s %8s %10s %9s %11s\n", "", "erases", "programmed", "busy s", "elapsed s");
     printf("  %-22s %8llu %10llu %9.2f %11.2f\n", "install plain", pu.erases, pu.programmed, pu.busy_s, pu.elapsed_s);
     printf("  %-22s %8llu %10llu %9.2f %11.2f\n", "install compressed", zu.erases, zu.programmed, zu.busy_s,

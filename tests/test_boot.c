@@ -28,7 +28,7 @@
 
 /* ---- decision table ---------------------------------------------------- */
 
-/* MCUboot's boot_swap_tables as data (shared/reference/mcuboot-format.md §4):
+/* MCUboot's boot_swap_tables as data (MCUboot's bootutil_public.c):
  * 0 = ANY. Checked in order, first match wins. */
 struct row {
     uint8_t mp, ms, okp, oks, cdp, result;

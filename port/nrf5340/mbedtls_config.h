@@ -34,7 +34,7 @@
 
 /* Inline assembly in bn_mul.h: on a Cortex-M33 with DSP this is the UMAAL
  * multiply-accumulate loop. Roughly 5x fewer instructions per ECDSA-P256
- * verify (QEMU, shared/reference/firmware.md: 164.5 M -> 29.6 M together
+ * verify (QEMU, docs/nrf5340-facts.md: 164.5 M -> 29.6 M together
  * with ECP_NIST_OPTIM) for about +0.4 KiB of code. (The net core has no DSP: the same header
  * then falls back to a UMLAL-based loop; still far faster than plain C.) */
 #define MBEDTLS_HAVE_ASM
