@@ -136,7 +136,7 @@ int tb_layout_check(const struct tb_layout *l, const struct tb_device *dev, stru
             }
             /* smaller is fine: a compressed image rebuilds into the larger primary */
             if (im->secondary.size > im->primary.size) {
-                return fail(issue, i, "secondary", "larger than the primary");
+                return fail(issue, i, "secondary", "is larger than the primary slot");
             }
         }
         if (need_backup && im->backup.size < im->primary.size) {
