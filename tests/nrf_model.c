@@ -1,5 +1,5 @@
 /* The register model behind tests/test_nrf_drivers.c: see nrf_model.h.
- * Facts modelled are those of ../shared/reference/nrf5340-registers.md
+ * Facts modelled are those of docs/nrf5340-registers.md
  * (regs §n), the same the drivers are written against; where the model
  * checks a rule, a broken rule is counted, never silently accepted. */
 #include "nrf_model.h"

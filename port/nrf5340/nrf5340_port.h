@@ -1,7 +1,7 @@
 /* The nRF5340 chip port: the drivers a bootloader image links.
  *
  * Compile with -DTB_NRF_NETCORE for the network core. Each driver is written
- * against ../shared/reference/nrf5340-registers.md (facts cited by section
+ * against docs/nrf5340-registers.md (facts cited by section
  * as "regs §n" in the sources); docs/porting.md says what each relies on and
  * what stays unverified on silicon.
  *

@@ -15,8 +15,8 @@
 #include "twinboot/error.h"
 
 /* Per-word and per-page limits for the bounded polls. nrfx's page-erase
- * constant for the nRF53 is 87 ms (regs §2.2); the word time is not in the
- * facts, so its bound is generous. */
+ * constant for the nRF53 is 87 ms (regs §2.2); the word bound is generous
+ * (the PS's tWRITE, 41 us in docs/nrf5340-facts.md, is far below it). */
 #define NVMC_WORD_TIMEOUT_US 1000u
 #define NVMC_ERASE_TIMEOUT_US 350000u /* 4 x 87 ms */
 #define NVMC_ERASE_POLL_US 50u

@@ -61,7 +61,7 @@ int tb_nrf_qspi_deinit(void) { return TB_E_UNSUPPORTED; }
 #define IFCONFIG1_SCKFREQ 11u
 #define IFCONFIG1_SCKDELAY 0x80u
 
-/* Bounds for the polls. Chip timings are not in the facts (regs §9 item 3),
+/* Bounds for the polls. Chip timings are not confirmed (regs §9 item 3),
  * so they are generous: a transfer moves >= 2 bytes/us at 8 MHz quad. */
 #define T_TASK_US 1000u
 #define T_WRSR_US 100000u

@@ -1,8 +1,8 @@
 /* nRF5340 register addresses used by the drivers, from
- * ../shared/reference/nrf5340-registers.md ("regs §n" = its section n; the
- * bracketed tags there name the nrfx / Zephyr sources). The app core uses
- * the Secure aliases (0x5xxx_xxxx): the bootloader runs secure (regs
- * conventions). The net core has one alias (0x41xx_xxxx). */
+ * docs/nrf5340-registers.md ("regs §n" = its section n; the bracketed tags
+ * there, defined in its §0.2, name the nrfx / Zephyr sources). The app core
+ * uses the Secure aliases (0x5xxx_xxxx): the bootloader runs secure (regs
+ * §0.1 conventions). The net core has one alias (0x41xx_xxxx). */
 #ifndef TB_NRF_REGS_H
 #define TB_NRF_REGS_H
 
