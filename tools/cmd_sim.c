@@ -31,6 +31,7 @@
 #include "keyfile.h"
 #include "smp_serial.h"
 #include "twinboot/boot.h"
+#include "twinboot/bootlog.h"
 #include "twinboot/error.h"
 #include "twinboot/image.h"
 #include "twinboot/layout.h"
@@ -98,15 +99,7 @@ static void path_of(char *out, size_t n, const char *dir, const char *file)
     snprintf(out, n, "%s/%s", dir, file);
 }
 
-static const char *strategy_name(int s)
-{
-    switch (s) {
-    case TB_STRATEGY_SWAP: return "swap";
-    case TB_STRATEGY_OVERWRITE: return "overwrite";
-    case TB_STRATEGY_HANDOVER: return "handover";
-    default: return "none";
-    }
-}
+static const char *strategy_name(int s) { return tb_strategy_name(s); }
 
 static int conf_save(const char *dir, const struct conf *c)
 {
@@ -536,38 +529,18 @@ out:
 
 /* ---- boot --------------------------------------------------------------- */
 
+static void out_stdout(void *ctx, const char *s, uint32_t len)
+{
+    (void)ctx;
+    fwrite(s, 1, len, stdout);
+}
+
+static const struct tb_log log_stdout = {out_stdout, NULL};
+
+/* The same lines the firmware bootloaders print on their console (lib/bootlog.c). */
 static void print_record(const struct tb_boot_record *rec, const struct tb_layout *lay)
 {
-    for (int i = 0; i < rec->image_count; i++) {
-        const struct tb_boot_image_record *r = &rec->img[i];
-        char from[32], to[32];
-        cli_version_str(&r->from, from, sizeof(from));
-        cli_version_str(&r->to, to, sizeof(to));
-        printf("image %d (%s core, %s): %s", i, i == 0 ? "app" : "net", strategy_name(lay->img[i].strategy),
-               tb_boot_action_name(r->action));
-        switch (r->action) {
-        case TB_ACT_UPGRADE_TEST:
-        case TB_ACT_UPGRADE_PERM:
-        case TB_ACT_OVERWRITE:
-        case TB_ACT_REVERT:
-        case TB_ACT_RECOVERED: printf(" %s -> %s", from, to); break;
-        case TB_ACT_DEFERRED: printf(" (not managed by this bootloader)"); break;
-        default: break;
-        }
-        printf("\n");
-        if (r->resumed) {
-            printf("  resumed an operation interrupted by the last reset, and finished it\n");
-        }
-        if (r->set) {
-            printf("  as one half of an update set with the other image\n");
-        }
-        if (r->resent) {
-            printf("  the net image was broken: sent again through shared RAM\n");
-        }
-        if (r->reason != TB_OK) {
-            printf("  reason: %s\n", tb_strerror(r->reason));
-        }
-    }
+    tb_bootlog_record(&log_stdout, rec, lay);
 }
 
 static int cmd_boot(int argc, char **argv)
@@ -633,11 +606,7 @@ static int cmd_boot(int argc, char **argv)
     print_work(&s.d, "  ");
     if (rc == TB_OK) {
         char v[32];
-        cli_version_str(&rec.img[0].to, v, sizeof(v));
-        printf("boots: image 0 version %s, %s\n", v,
-               rec.img[0].confirmed ? "confirmed"
-                                    : "a test, NOT confirmed: confirm it ('twinboot sim confirm') or the next reset "
-                                      "reverts it");
+        tb_bootlog_boots(&log_stdout, &rec);
         /* the net core, released at the end of the app core's bootloader */
         int ns = tb_simnet_settle(&s.net, 2000000);
         cli_version_str(&rec.img[1].to, v, sizeof(v));
