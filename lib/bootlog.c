@@ -124,3 +124,18 @@ void tb_bootlog_boots(const struct tb_log *l, const struct tb_boot_record *rec)
                                         : ", a test, NOT confirmed: confirm it ('twinboot sim confirm') or the next "
                                           "reset reverts it\n");
 }
+
+void tb_bootlog_net(const struct tb_log *l, const struct tb_boot_record *rec, int running)
+{
+    char v[TB_VERSION_STR_MAX];
+    if (!running || rec->image_count < 2 || !rec->img[1].valid) {
+        tb_log_str(l, "net core: no valid image: its bootloader waits for one (load image 1 and reset)\n");
+        return;
+    }
+    tb_version_str(&rec->img[1].to, v);
+    tb_log_str(l, "net core: boots image 1 version ");
+    tb_log_str(l, v);
+    tb_log_str(l, rec->img[1].confirmed ? ", confirmed\n"
+                                        : ", a test, NOT confirmed: confirm it ('twinboot sim confirm --image 1') or "
+                                          "the next reset rolls it back\n");
+}

@@ -605,19 +605,10 @@ static int cmd_boot(int argc, char **argv)
     print_record(&rec, &s.lay);
     print_work(&s.d, "  ");
     if (rc == TB_OK) {
-        char v[32];
         tb_bootlog_boots(&log_stdout, &rec);
         /* the net core, released at the end of the app core's bootloader */
         int ns = tb_simnet_settle(&s.net, 2000000);
-        cli_version_str(&rec.img[1].to, v, sizeof(v));
-        if (ns == TB_NB_JUMP && rec.img[1].valid) {
-            printf("net core: boots image 1 version %s, %s\n", v,
-                   rec.img[1].confirmed ? "confirmed"
-                                        : "a test, NOT confirmed: confirm it ('twinboot sim confirm --image 1') or "
-                                          "the next reset rolls it back");
-        } else {
-            printf("net core: no valid image: its bootloader waits for one (load image 1 and reset)\n");
-        }
+        tb_bootlog_net(&log_stdout, &rec, ns == TB_NB_JUMP);
         exit_code = TB_EXIT_OK;
     } else if (rc == TB_E_BOOT_NO_IMAGE) {
         printf("no bootable image: the bootloader waits for a recovery upload (serial recovery); it does not "

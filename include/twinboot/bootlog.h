@@ -34,6 +34,11 @@ void tb_bootlog_record(const struct tb_log *l, const struct tb_boot_record *rec,
 /* "boots: image 0 version 2.0.0+0, confirmed" (or the test warning). */
 void tb_bootlog_boots(const struct tb_log *l, const struct tb_boot_record *rec);
 
+/* What the net core did after the app core let it go: "net core: boots
+ * image 1 version ..." when it runs its application (running), otherwise
+ * that its bootloader waits for an image. */
+void tb_bootlog_net(const struct tb_log *l, const struct tb_boot_record *rec, int running);
+
 #ifdef __cplusplus
 }
 #endif
