@@ -259,6 +259,12 @@ int tb_sig_verify(uint16_t key_type, const uint8_t *key_der, size_t key_len, con
     if (key_der == NULL || digest == NULL || sig == NULL) {
         return TB_E_INVAL;
     }
+#ifdef TB_CONFIG_HASH_ONLY
+    /* a hash-only build (the net-core bootloader: the app core checks signatures) */
+    if (key_type != 0) {
+        return TB_E_UNSUPPORTED;
+    }
+#endif
     switch (key_type) {
     case TB_KEY_ECDSA_P256: return ecdsa_p256_verify(key_der, key_len, digest, digest_len, sig, sig_len);
     case TB_KEY_RSA2048: return rsa2048_pss_verify(key_der, key_len, digest, digest_len, sig, sig_len);

@@ -17,6 +17,7 @@
 
 #include <stdint.h>
 
+#include "tb_fw.h"
 #include "twinboot/boot.h"
 #include "twinboot/flash.h"
 #include "twinboot/netcore.h"
@@ -98,5 +99,10 @@ void tb_q_netctl_init(struct tb_netctl *nc);
  * at once unless the app core holds it, then waits for the release and
  * restarts the net bootloader (an emulated reset). */
 void tb_q_net_poll(void);
+
+/* The app core's devices (appcore.c): flashes, reset line, shared region, keys. */
+int tb_q_app_port(const char *dir, struct tb_fw_app *p);
+/* Map [off, off+len) of the app flash for execution. */
+int tb_q_app_mirror(uint32_t off, uint32_t len);
 
 #endif
