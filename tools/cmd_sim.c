@@ -29,6 +29,7 @@
 #include "cli.h"
 #include "fileio.h"
 #include "keyfile.h"
+#include "qemu_run.h"
 #include "smp_serial.h"
 #include "twinboot/boot.h"
 #include "twinboot/bootlog.h"
@@ -545,12 +546,18 @@ static void print_record(const struct tb_boot_record *rec, const struct tb_layou
 
 static int cmd_boot(int argc, char **argv)
 {
-    enum { OPT_CUT = 256, OPT_SEED };
+    enum { OPT_CUT = 256, OPT_SEED, OPT_QEMU, OPT_CUT_INSNS, OPT_CONFIRM, OPT_STATS };
     static const struct option opts[] = {{"cut-after", required_argument, NULL, OPT_CUT},
                                          {"seed", required_argument, NULL, OPT_SEED},
+                                         {"qemu", no_argument, NULL, OPT_QEMU},
+                                         {"cut-insns", required_argument, NULL, OPT_CUT_INSNS},
+                                         {"confirm", required_argument, NULL, OPT_CONFIRM},
+                                         {"stats", no_argument, NULL, OPT_STATS},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     uint32_t cut = 0, seed = 1;
+    int qemu = 0;
+    struct tb_qemu_opts qo = {0, NULL, 0};
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -564,12 +571,34 @@ static int cmd_boot(int argc, char **argv)
                 return usage_error("boot", "bad --seed");
             }
             break;
+        case OPT_QEMU: qemu = 1; break;
+        case OPT_CUT_INSNS:
+            if (cli_parse_u32(optarg, &cut) != 0 || cut == 0) {
+                return usage_error("boot", "--cut-insns needs an instruction count >= 1");
+            }
+            qo.cut_insns = cut;
+            cut = 0;
+            break;
+        case OPT_CONFIRM:
+            if (strcmp(optarg, "0") != 0 && strcmp(optarg, "1") != 0 && strcmp(optarg, "all") != 0) {
+                return usage_error("boot", "--confirm is 0, 1 or all");
+            }
+            qo.confirm = optarg;
+            break;
+        case OPT_STATS: qo.stats = 1; break;
         case 'h':
-            printf("usage: twinboot sim boot DIR [--cut-after N] [--seed S]\n\n"
+            printf("usage: twinboot sim boot DIR [--cut-after N] [--seed S]\n"
+                   "       twinboot sim boot DIR --qemu [--cut-insns N] [--confirm 0|1|all] [--stats]\n\n"
                    "Reset the device: the bootloader applies or resumes what is pending and\n"
                    "says what boots. With --cut-after N the power fails during the N-th flash\n"
                    "operation (program or erase, counted over all flashes), which is torn\n"
                    "reproducibly from the seed; boot again to power it back on.\n\n"
+                   "With --qemu the reset runs on QEMU's mps2-an521 instead: the firmware\n"
+                   "bootloaders of both cores (build/fw/qemu, or $TWINBOOT_FW_DIR) on DIR's\n"
+                   "flash files, then the test applications; --cut-insns N cuts the power\n"
+                   "after N guest instructions (both cores, within 50); --confirm makes the\n"
+                   "test application confirm image 0, 1 or all; --stats prints instruction\n"
+                   "and stack figures.\n\n"
                    "Exit: 0 an image boots, 3 no bootable image, 4 the power was cut, 1 error.\n");
             return TB_EXIT_OK;
         default: return usage_error("boot", "unknown option");
@@ -579,9 +608,20 @@ static int cmd_boot(int argc, char **argv)
         return usage_error("boot", "needs DIR");
     }
     const char *dir = argv[optind];
+    if (!qemu && (qo.cut_insns != 0 || qo.confirm != NULL || qo.stats)) {
+        return usage_error("boot", "--cut-insns, --confirm and --stats go with --qemu");
+    }
+    if (qemu && cut != 0) {
+        return usage_error("boot", "--cut-after is the host model's; with --qemu use --cut-insns");
+    }
     struct sim s;
     if (sim_open(&s, dir) != 0) {
         return TB_EXIT_FAIL;
+    }
+    if (qemu) {
+        int e = tb_qemu_boot(dir, s.keys, s.nkeys, &qo);
+        sim_close(&s);
+        return e;
     }
     struct tb_boot_record rec;
     if (cut) {

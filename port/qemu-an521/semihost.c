@@ -35,10 +35,16 @@ static uint32_t cstrlen(const char *s)
 
 void tb_sh_write0(const char *s) { (void)sh_call(SYS_WRITE0, s); }
 
+int tb_sh_open(const char *path, uint32_t mode);
+
 void tb_sh_write(const char *s, uint32_t len)
 {
-    /* handle 2 is stderr: QEMU opens ":tt" for writing as the console */
-    uint32_t a[3] = {2u, (uint32_t)(uintptr_t)s, len};
+    /* the console is the special file ":tt", opened for writing (mode 4: stdout) */
+    static int tt = -1;
+    if (tt < 0) {
+        tt = tb_sh_open(":tt", 4);
+    }
+    uint32_t a[3] = {(uint32_t)tt, (uint32_t)(uintptr_t)s, len};
     (void)sh_call(SYS_WRITE, a);
 }
 

@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-/* Text to the console (QEMU's stderr). */
+/* Text to the console (":tt", QEMU's stdout). */
 void tb_sh_write0(const char *s);
 void tb_sh_write(const char *s, uint32_t len);
 /* Open a host file: mode is semihosting's (0 "r", 1 "rb", 4 "w", 5 "wb", 2 "r+", 3 "r+b"). Handle, or -1. */
