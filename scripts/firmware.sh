@@ -142,9 +142,9 @@ LD
 
 T=$OBJ/tb-app N=$OBJ/tb-net Q=$OBJ/tb-qemu QN=$OBJ/tb-qnet
 DK=$OUT/nrf5340dk QE=$OUT/qemu
-image "$DK/twinboot-app" 0x00000000 "$APP_BOOT_SIZE" 0x20000000 0x10000 0x2000 app "$T/app_main.o" tb-app mbed-app
+image "$DK/twinboot-app" 0x00000000 "$APP_BOOT_SIZE" 0x20000000 0x10000 0x3000 app "$T/app_main.o" tb-app mbed-app
 image "$DK/twinboot-net" 0x01000000 "$NET_BOOT_SIZE" 0x21000000 0x10000 0x1000 net "$N/net_main.o" tb-net mbed-net
-image "$QE/twinboot-app" 0x10000000 "$APP_BOOT_SIZE" 0x38000000 0x40000 0x2000 net "$Q/app_main.o" tb-qemu mbed-net
+image "$QE/twinboot-app" 0x10000000 "$APP_BOOT_SIZE" 0x38000000 0x40000 0x3000 net "$Q/app_main.o" tb-qemu mbed-net
 image "$QE/twinboot-net" 0x10100000 "$NET_BOOT_SIZE" 0x38100000 0x10000 0x1000 net "$QN/net_main.o" tb-qnet mbed-net
 # the test applications run from their primary slots, after a 0x200-byte image header
 image "$QE/app-test" $((0x10000000 + APP_SLOT_OFF + 0x200)) $((APP_SLOT_SIZE - 0x2000)) 0x38000000 0x40000 0x2000 net \

@@ -72,6 +72,7 @@ void tb_fw_main(void)
     tb_bootlog_net(&tb_q_log, &ctl->rec, ctl->net_state == TB_Q_NET_RUNNING);
     if (a.stats) {
         stat_line("bootloader-instructions", ctl->boot_ticks * TB_Q_INSNS_PER_TICK, "\n");
+        stat_line("run-instructions", tb_q_ticks() * TB_Q_INSNS_PER_TICK, "\n");
         stat_line("app-bootloader-stack", ctl->app_stack, " bytes\n");
         stat_line("net-bootloader-stack", ctl->net_stack, " bytes\n");
     }
