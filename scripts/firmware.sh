@@ -153,6 +153,46 @@ image "$QE/net-test" $((0x10100000 + NET_SLOT_OFF + 0x200)) $((NET_SLOT_SIZE - 0
     "$QN/net_test.o" tb-qnet mbed-net
 for i in app net; do $OBJCOPY -O ihex "$DK/twinboot-$i.elf" "$DK/twinboot-$i.hex"; done
 
+# ---- the size table ------------------------------------------------------------
+
+# stack IMAGE GROUP MAIN_NAME MBED_GROUP -> "bytes chain": the call-graph files
+# of the image's group without the other images' mains, and mbedTLS's
+stack() {
+    local elf=$1 grp=$2 main=$3 mbed=$4 cis=() f
+    for f in "$OBJ/$grp"/*.ci; do
+        case $(basename "$f" .ci) in app_main | net_main | app_test | net_test) [ "$(basename "$f" .ci)" = "$main" ] || continue ;; esac
+        cis+=("$f")
+    done
+    $NM --defined-only "$elf" | awk '{print $3}' >"$GEN/syms"
+    awk -f scripts/fw-stack.awk -v root=tb_m33_reset -v irq=tb_m33_systick "$GEN/syms" "${cis[@]}" "$OBJ/$mbed"/*.ci
+}
+row() { # NAME ELF PARTITION_BYTES GROUP MAIN MBED STACK_RESERVED
+    local name=$1 elf=$2 part=$3 t d b st
+    read -r t d b _ < <($SIZE "$elf" | tail -n1)
+    st=$(stack "$elf" "$4" "$5" "$6")
+    printf '%-26s %7d %5d %6d %7d %9d %9d %6d\n' "$name" "$t" "$d" "$b" "${st%% *}" "$7" "$part" \
+        $((part - t - d))
+    echo "${st#* }" >"${elf%.elf}.stack.txt"
+    [ "${st%% *}" -le $(($7)) ] || die "$name: worst-case stack ${st%% *} bytes exceeds the $(($7)) reserved"
+}
+# what an image is made of: bytes per library, then its five largest objects
+makeup() {
+    awk -f scripts/fw-map.awk "$2" | sort -rn | awk -v n="$1" '
+        { a = $2; sub(/\(.*/, "", a); sub(/^lib/, "", a); sub(/\.a$/, "", a); t[a] += $1
+          if (NR <= 5) { o = $2; sub(/.*\(/, "", o); sub(/\.o\)$/, "", o); top = top sprintf(" %s %d", o, $1) } }
+        END { s = ""; for (k in t) s = s sprintf(" %s %d", k, t[k]); printf "%s:%s; largest:%s\n", n, s, top }'
+}
+echo
+echo "firmware sizes (bytes; stack: worst-case static call chain, chain in <image>.stack.txt)"
+printf '%-26s %7s %5s %6s %7s %9s %9s %6s\n' image text data bss stack reserved partition free
+row nrf5340dk/twinboot-app "$DK/twinboot-app.elf" $((APP_BOOT_SIZE)) tb-app app_main mbed-app 0x3000
+row nrf5340dk/twinboot-net "$DK/twinboot-net.elf" $((NET_BOOT_SIZE)) tb-net net_main mbed-net 0x1000
+row qemu/twinboot-app "$QE/twinboot-app.elf" $((APP_BOOT_SIZE)) tb-qemu app_main mbed-net 0x3000
+row qemu/twinboot-net "$QE/twinboot-net.elf" $((NET_BOOT_SIZE)) tb-qnet net_main mbed-net 0x1000
+echo "(the linker fails an image that outgrows its partition; the net bootloader must also end below 0x01008800)"
+makeup nrf5340dk/twinboot-app "$DK/twinboot-app.map"
+makeup nrf5340dk/twinboot-net "$DK/twinboot-net.map"
+
 end=$($NM "$DK/twinboot-net.elf" | awk '$3 == "__image_end" {print $1}')
 [ $((0x$end)) -lt $((0x01008800)) ] || die "the net bootloader ends at 0x$end, not below 0x01008800"
 
