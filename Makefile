@@ -54,7 +54,7 @@ long: deps firmware
 demo: build
 	bash scripts/demo.sh $(BUILD)/bin/twinboot
 
-bench: build
+bench: build firmware
 	bash bench/run.sh $(BUILD)
 
 clean:

@@ -6,6 +6,7 @@
 #   build/fw/nrf5340dk/twinboot-net.{elf,hex,bin,map}  net-core bootloader, at 0x01000000
 #   build/fw/qemu/twinboot-{app,net}.elf               the same bootloaders on QEMU mps2-an521
 #   build/fw/qemu/{app,net}-test.{elf,bin}             test applications, unsigned (sign with --pad-header)
+#   build/fw/qemu/bench-validate.elf                   validation cost on the M33 (bench/bench_fw.sh)
 #
 # The partitions come from lib/layout.c's DK table (port/fw/fwlayout.c prints
 # them), so the simulator, the chip and QEMU share one layout. Fails when an
@@ -151,6 +152,9 @@ image "$QE/app-test" $((0x10000000 + APP_SLOT_OFF + 0x200)) $((APP_SLOT_SIZE - 0
     "$Q/app_test.o" tb-qemu mbed-net
 image "$QE/net-test" $((0x10100000 + NET_SLOT_OFF + 0x200)) $((NET_SLOT_SIZE - 0x1000)) 0x38100000 0x10000 0x800 net \
     "$QN/net_test.o" tb-qnet mbed-net
+# the bench image: validation cost, run alone (bench/bench_fw.sh)
+image "$QE/bench-validate" 0x10000000 "$APP_BOOT_SIZE" 0x38000000 0x40000 0x3000 net "$Q/bench_validate.o" tb-qemu \
+    mbed-net
 for i in app net; do $OBJCOPY -O ihex "$DK/twinboot-$i.elf" "$DK/twinboot-$i.hex"; done
 
 # ---- the size table ------------------------------------------------------------
@@ -160,7 +164,7 @@ for i in app net; do $OBJCOPY -O ihex "$DK/twinboot-$i.elf" "$DK/twinboot-$i.hex
 stack() {
     local elf=$1 grp=$2 main=$3 mbed=$4 cis=() f
     for f in "$OBJ/$grp"/*.ci; do
-        case $(basename "$f" .ci) in app_main | net_main | app_test | net_test) [ "$(basename "$f" .ci)" = "$main" ] || continue ;; esac
+        case $(basename "$f" .ci) in app_main | net_main | app_test | net_test | bench_validate) [ "$(basename "$f" .ci)" = "$main" ] || continue ;; esac
         cis+=("$f")
     done
     $NM --defined-only "$elf" | awk '{print $3}' >"$GEN/syms"
