@@ -15,11 +15,11 @@ int tb_nrf_clock_init(void)
 #ifndef TB_NRF_NETCORE
     /* CPU at 64 MHz (HFCLKCTRL /2, its reset value): erratum 159 wants it
      * while QSPI is used (regs §3.3), and tb_nrf_delay_us assumes <= 128. */
-    tb_nrf_wr(TB_NRF_CLOCK + TB_CLK_HFCLKCTRL, 1u);
+    tb_nrf_wr(TB_NRF_CLOCK + TB_CLK_HFCLKCTRL, 1u); /* regs §3.3: HFCLKCTRL 1 = /2 */
 #endif
     tb_nrf_wr(TB_NRF_CLOCK + TB_CLK_HFCLKSRC, 1u);             /* regs §6.1: 1 = HFXO */
     tb_nrf_wr(TB_NRF_CLOCK + TB_CLK_EVENTS_HFCLKSTARTED, 0u);  /* clear before the task */
-    tb_nrf_wr(TB_NRF_CLOCK + TB_CLK_TASKS_HFCLKSTART, 1u);
+    tb_nrf_wr(TB_NRF_CLOCK + TB_CLK_TASKS_HFCLKSTART, 1u); /* regs §6.1 sequence */
     int rc = tb_nrf_poll(TB_NRF_CLOCK + TB_CLK_EVENTS_HFCLKSTARTED, 1u, 1u, HFXO_TIMEOUT_US, 10u);
     if (rc != TB_OK) {
         return rc;
@@ -31,8 +31,8 @@ int tb_nrf_clock_init(void)
 int tb_nrf_clock_deinit(void)
 {
     /* as sdk-mcuboot before the jump (regs §1.5, §6.1): HFCLKSTOP, INTENCLR all */
-    tb_nrf_wr(TB_NRF_CLOCK + TB_CLK_INTENCLR, 0xFFFFFFFFu);
-    tb_nrf_wr(TB_NRF_CLOCK + TB_CLK_TASKS_HFCLKSTOP, 1u);
-    tb_nrf_wr(TB_NRF_CLOCK + TB_CLK_EVENTS_HFCLKSTARTED, 0u);
+    tb_nrf_wr(TB_NRF_CLOCK + TB_CLK_INTENCLR, 0xFFFFFFFFu); /* CLOCK INTENCLR all */
+    tb_nrf_wr(TB_NRF_CLOCK + TB_CLK_TASKS_HFCLKSTOP, 1u); /* regs §6.1 TASKS_HFCLKSTOP */
+    tb_nrf_wr(TB_NRF_CLOCK + TB_CLK_EVENTS_HFCLKSTARTED, 0u); /* leave no stale event */
     return TB_OK;
 }

@@ -7,19 +7,42 @@
 #include "nrf_regs.h"
 #include "twinboot/error.h"
 
+#ifndef TB_NRF_HOST_MODEL
+/* SysTick (Cortex-M33 core, regs §1.5 / CMSIS core_cm33.h [C1]): CSR,
+ * reload and current value. Used as a free-running 24-bit cycle counter,
+ * without its interrupt; the jump to the application switches it off. */
+#define SYST_CSR 0xE000E010u
+#define SYST_RVR 0xE000E014u
+#define SYST_CVR 0xE000E018u
+#define SYST_CSR_RUN 0x5u       /* ENABLE | CLKSOURCE = processor clock; TICKINT off */
+#define SYST_MAX 0x00FFFFFFu
+/* Both cores run at 64 MHz here: the net core always, the app core from
+ * reset and after tb_nrf_clock_init (HFCLKCTRL /2, regs §1.2, §3.3). */
+#define CYCLES_PER_US 64u
+#endif
+
 void tb_nrf_delay_us(uint32_t us)
 {
 #ifdef TB_NRF_HOST_MODEL
     tb_nrf_model_delay(us);
 #else
-    /* No timer is running this early, so count CPU cycles: each iteration
-     * takes at least one cycle, and 128 per microsecond is >= 1 us even if
-     * a previous image left the app core at 128 MHz (regs §1.2: 64 MHz at
-     * reset, up to 128 MHz; the net core runs at 64 MHz). Longer is harmless
-     * for every caller. */
-    for (uint32_t n = 0; n < us; n++) {
-        for (volatile uint32_t i = 0; i < 128u; i++) {
+    if ((tb_nrf_rd(SYST_CSR) & SYST_CSR_RUN) != SYST_CSR_RUN || tb_nrf_rd(SYST_RVR) != SYST_MAX) {
+        tb_nrf_wr(SYST_RVR, SYST_MAX); /* full 24-bit reload */
+        tb_nrf_wr(SYST_CVR, 0u); /* any write clears the counter */
+        tb_nrf_wr(SYST_CSR, SYST_CSR_RUN); /* run on the CPU clock, no interrupt */
+    }
+    while (us > 0) {
+        const uint32_t chunk = us > 1000000u ? 1000000u : us;
+        const uint32_t need = chunk * CYCLES_PER_US;
+        uint32_t last = tb_nrf_rd(SYST_CVR), elapsed = 0;
+        /* Each pass takes at least one cycle, so the guard ends the wait
+         * after >= need cycles even if the counter were not running. */
+        for (uint32_t guard = 0; elapsed < need && guard < need; guard++) {
+            const uint32_t now = tb_nrf_rd(SYST_CVR);
+            elapsed += (last - now) & SYST_MAX; /* it counts down, wrapping at 24 bits */
+            last = now;
         }
+        us -= chunk;
     }
 #endif
 }

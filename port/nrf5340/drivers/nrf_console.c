@@ -37,14 +37,14 @@ static int con_erratum44(void)
 {
     int rc = TB_OK;
     if (tb_nrf_rd(TB_NRF_UARTE0 + TB_UARTE_TXENABLE) == 1u) {
-        tb_nrf_wr(TB_NRF_UARTE0 + TB_UARTE_TASKS_STOPTX, 1u);
+        tb_nrf_wr(TB_NRF_UARTE0 + TB_UARTE_TASKS_STOPTX, 1u); /* TX left on: stop it */
     }
     if (tb_nrf_rd(TB_NRF_UARTE0 + TB_UARTE_RXENABLE) == 1u) {
-        tb_nrf_wr(TB_NRF_UARTE0 + TB_UARTE_ENABLE, TB_UARTE_ENABLE_ON);
-        tb_nrf_wr(TB_NRF_UARTE0 + TB_UARTE_TASKS_STOPRX, 1u);
+        tb_nrf_wr(TB_NRF_UARTE0 + TB_UARTE_ENABLE, TB_UARTE_ENABLE_ON); /* STOPRX needs ENABLE */
+        tb_nrf_wr(TB_NRF_UARTE0 + TB_UARTE_TASKS_STOPRX, 1u); /* RX left on: stop it */
         rc = tb_nrf_poll(TB_NRF_UARTE0 + TB_UARTE_RXENABLE, 1u, 0u, 40000u, 100u); /* up to 40 ms */
         tb_nrf_wr(TB_NRF_UARTE0 + TB_UARTE_ERRORSRC, 0xFu); /* write 1 to clear */
-        tb_nrf_wr(TB_NRF_UARTE0 + TB_UARTE_ENABLE, 0u);
+        tb_nrf_wr(TB_NRF_UARTE0 + TB_UARTE_ENABLE, 0u); /* then disabled, as nrfx */
     }
     return rc;
 }
@@ -57,14 +57,14 @@ int tb_nrf_console_init(void)
         return rc;
     }
     /* regs §5.3 step 1: TX output driven high; RX input with pull-up */
-    tb_nrf_wr(CON_GPIO + TB_GPIO_OUTSET, 1u << CON_TX_PIN);
+    tb_nrf_wr(CON_GPIO + TB_GPIO_OUTSET, 1u << CON_TX_PIN); /* idle level high before the pin drives */
     tb_nrf_wr(CON_GPIO + TB_GPIO_PIN_CNF(CON_TX_PIN), 0x3u); /* DIR out, input disconnected */
     tb_nrf_wr(CON_GPIO + TB_GPIO_PIN_CNF(CON_RX_PIN), 0xCu); /* input, PULL = up */
     /* step 2 */
-    tb_nrf_wr(TB_NRF_UARTE0 + TB_UARTE_PSEL_TXD, CON_TX_PSEL);
-    tb_nrf_wr(TB_NRF_UARTE0 + TB_UARTE_PSEL_RXD, CON_RX_PSEL);
+    tb_nrf_wr(TB_NRF_UARTE0 + TB_UARTE_PSEL_TXD, CON_TX_PSEL); /* regs §5.1/§5.2 PSEL values */
+    tb_nrf_wr(TB_NRF_UARTE0 + TB_UARTE_PSEL_RXD, CON_RX_PSEL); /* (RX unused, connected as Zephyr) */
     tb_nrf_wr(TB_NRF_UARTE0 + TB_UARTE_PSEL_RTS, TB_PSEL_DISCONNECTED); /* no flow control */
-    tb_nrf_wr(TB_NRF_UARTE0 + TB_UARTE_PSEL_CTS, TB_PSEL_DISCONNECTED);
+    tb_nrf_wr(TB_NRF_UARTE0 + TB_UARTE_PSEL_CTS, TB_PSEL_DISCONNECTED); /* CONNECT bit 31 = 1 */
     tb_nrf_wr(TB_NRF_UARTE0 + TB_UARTE_CONFIG, 0u);                     /* 8N1, no HWFC */
     tb_nrf_wr(TB_NRF_UARTE0 + TB_UARTE_BAUDRATE, TB_UARTE_BAUD_115200); /* 0x01D60000 */
     tb_nrf_wr(TB_NRF_UARTE0 + TB_UARTE_INTENCLR, 0xFFFFFFFFu);          /* polled */
@@ -76,10 +76,10 @@ int tb_nrf_console_init(void)
 static int con_send(uint32_t n)
 {
     /* regs §5.3 step 3 */
-    tb_nrf_wr(TB_NRF_UARTE0 + TB_UARTE_TXD_PTR, tb_nrf_ram_addr(con.buf));
-    tb_nrf_wr(TB_NRF_UARTE0 + TB_UARTE_TXD_MAXCNT, n);
-    tb_nrf_wr(TB_NRF_UARTE0 + TB_UARTE_EVENTS_ENDTX, 0u);
-    tb_nrf_wr(TB_NRF_UARTE0 + TB_UARTE_TASKS_STARTTX, 1u);
+    tb_nrf_wr(TB_NRF_UARTE0 + TB_UARTE_TXD_PTR, tb_nrf_ram_addr(con.buf)); /* RAM only */
+    tb_nrf_wr(TB_NRF_UARTE0 + TB_UARTE_TXD_MAXCNT, n); /* <= 64, MAXCNT is 16 bits */
+    tb_nrf_wr(TB_NRF_UARTE0 + TB_UARTE_EVENTS_ENDTX, 0u); /* clear, then start */
+    tb_nrf_wr(TB_NRF_UARTE0 + TB_UARTE_TASKS_STARTTX, 1u); /* ENDTX when the last byte is out */
     return tb_nrf_poll(TB_NRF_UARTE0 + TB_UARTE_EVENTS_ENDTX, 1u, 1u, CON_TX_TIMEOUT_US, 20u);
 }
 
@@ -117,20 +117,20 @@ void tb_nrf_console_write(const char *s, uint32_t len)
 int tb_nrf_console_deinit(void)
 {
     /* regs §5.3 step 4, as sdk-mcuboot's clean-up (regs §1.5) */
-    tb_nrf_wr(TB_NRF_UARTE0 + TB_UARTE_INTENCLR, 0xFFFFFFFFu);
-    tb_nrf_wr(TB_NRF_UARTE0 + TB_UARTE_EVENTS_TXSTOPPED, 0u);
-    tb_nrf_wr(TB_NRF_UARTE0 + TB_UARTE_TASKS_STOPTX, 1u);
+    tb_nrf_wr(TB_NRF_UARTE0 + TB_UARTE_INTENCLR, 0xFFFFFFFFu); /* INTENCLR all */
+    tb_nrf_wr(TB_NRF_UARTE0 + TB_UARTE_EVENTS_TXSTOPPED, 0u); /* clear, then STOPTX */
+    tb_nrf_wr(TB_NRF_UARTE0 + TB_UARTE_TASKS_STOPTX, 1u); /* TXSTOPPED follows */
     int rc = TB_OK;
     if (con.up) {
         rc = tb_nrf_poll(TB_NRF_UARTE0 + TB_UARTE_EVENTS_TXSTOPPED, 1u, 1u, CON_TX_TIMEOUT_US, 20u);
     }
-    tb_nrf_wr(TB_NRF_UARTE0 + TB_UARTE_ENABLE, 0u);
-    tb_nrf_wr(TB_NRF_UARTE0 + TB_UARTE_PSEL_TXD, TB_PSEL_DISCONNECTED);
-    tb_nrf_wr(TB_NRF_UARTE0 + TB_UARTE_PSEL_RXD, TB_PSEL_DISCONNECTED);
-    tb_nrf_wr(TB_NRF_UARTE0 + TB_UARTE_PSEL_RTS, TB_PSEL_DISCONNECTED);
-    tb_nrf_wr(TB_NRF_UARTE0 + TB_UARTE_PSEL_CTS, TB_PSEL_DISCONNECTED);
+    tb_nrf_wr(TB_NRF_UARTE0 + TB_UARTE_ENABLE, 0u); /* disabled, then pins released */
+    tb_nrf_wr(TB_NRF_UARTE0 + TB_UARTE_PSEL_TXD, TB_PSEL_DISCONNECTED); /* PSELs to reset 0xFFFFFFFF */
+    tb_nrf_wr(TB_NRF_UARTE0 + TB_UARTE_PSEL_RXD, TB_PSEL_DISCONNECTED); /* (reset value) */
+    tb_nrf_wr(TB_NRF_UARTE0 + TB_UARTE_PSEL_RTS, TB_PSEL_DISCONNECTED); /* (reset value) */
+    tb_nrf_wr(TB_NRF_UARTE0 + TB_UARTE_PSEL_CTS, TB_PSEL_DISCONNECTED); /* (reset value) */
     tb_nrf_wr(CON_GPIO + TB_GPIO_PIN_CNF(CON_TX_PIN), TB_GPIO_PIN_CNF_RESET); /* regs §4.3 reset value */
-    tb_nrf_wr(CON_GPIO + TB_GPIO_PIN_CNF(CON_RX_PIN), TB_GPIO_PIN_CNF_RESET);
+    tb_nrf_wr(CON_GPIO + TB_GPIO_PIN_CNF(CON_RX_PIN), TB_GPIO_PIN_CNF_RESET); /* reset value */
     con.up = 0;
     return rc;
 }

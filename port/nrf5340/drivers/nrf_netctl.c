@@ -118,7 +118,7 @@ int tb_nrf_spu_unshare(void)
     if ((ext & TB_SPU_PERM_LOCK) != 0) {
         return (ext & TB_SPU_PERM_SECATTR) == 0 ? TB_OK : TB_E_IO;
     }
-    tb_nrf_wr(TB_NRF_SPU + TB_SPU_EXTDOMAIN0, 0u);
+    tb_nrf_wr(TB_NRF_SPU + TB_SPU_EXTDOMAIN0, 0u); /* SECATTR 0: non-secure */
     return TB_OK;
 }
 
@@ -129,8 +129,8 @@ int tb_nrf_console_forward_net(int on)
      * app code (regs §4.3). Off: the reset value (MCUSEL = AppMCU). */
     const uint32_t cnf = on ? (TB_GPIO_MCUSEL_NET << TB_GPIO_MCUSEL_SHIFT) | TB_GPIO_PIN_CNF_RESET
                             : TB_GPIO_PIN_CNF_RESET;
-    tb_nrf_wr(TB_NRF_GPIO_P1 + TB_GPIO_PIN_CNF(0), cnf);
-    tb_nrf_wr(TB_NRF_GPIO_P1 + TB_GPIO_PIN_CNF(1), cnf);
+    tb_nrf_wr(TB_NRF_GPIO_P1 + TB_GPIO_PIN_CNF(0), cnf); /* P1.00: 0x5084_2A00 (regs §5.1) */
+    tb_nrf_wr(TB_NRF_GPIO_P1 + TB_GPIO_PIN_CNF(1), cnf); /* P1.01: 0x5084_2A04 */
     return TB_OK;
 }
 

@@ -90,13 +90,10 @@ static void qspi_clock_on(void)
 
 static int qspi_task(uint32_t task, uint32_t timeout_us)
 {
-    /* STATUS.READY (bit 3): a task may start (regs §3.2) */
-    int rc = tb_nrf_poll(TB_NRF_QSPI + TB_QSPI_STATUS, 1u << 3, 1u << 3, T_TASK_US, 1u);
-    if (rc != TB_OK) {
-        return rc;
-    }
+    /* Each operation waits for its own READY, so the peripheral is idle
+     * here; STATUS (0x604) is not polled: erratum 43 covers it. */
     tb_nrf_wr(TB_NRF_QSPI + TB_QSPI_EVENTS_READY, 0u);  /* clear, then trigger */
-    tb_nrf_wr(TB_NRF_QSPI + task, 1u);
+    tb_nrf_wr(TB_NRF_QSPI + task, 1u); /* READY when done (all but DEACTIVATE) */
     return tb_nrf_poll(TB_NRF_QSPI + TB_QSPI_EVENTS_READY, 1u, 1u, timeout_us, 1u);
 }
 
@@ -106,13 +103,13 @@ static int qspi_task(uint32_t task, uint32_t timeout_us)
 static int qspi_erratum43(void)
 {
     for (int i = 0; i < 6; i++) {
-        tb_nrf_wr(TB_NRF_QSPI + psel_off[i], TB_PSEL_DISCONNECTED);
+        tb_nrf_wr(TB_NRF_QSPI + psel_off[i], TB_PSEL_DISCONNECTED); /* disconnect (kept in q.psel) */
     }
-    tb_nrf_wr(TB_NRF_QSPI + TB_QSPI_EVENTS_READY, 0u);
-    tb_nrf_wr(TB_NRF_QSPI + TB_QSPI_TASKS_ACTIVATE, 1u);
+    tb_nrf_wr(TB_NRF_QSPI + TB_QSPI_EVENTS_READY, 0u); /* clear READY */
+    tb_nrf_wr(TB_NRF_QSPI + TB_QSPI_TASKS_ACTIVATE, 1u); /* activate, wait READY */
     int rc = tb_nrf_poll(TB_NRF_QSPI + TB_QSPI_EVENTS_READY, 1u, 1u, T_TASK_US, 1u);
     for (int i = 0; i < 6; i++) {
-        tb_nrf_wr(TB_NRF_QSPI + psel_off[i], q.psel[i]);
+        tb_nrf_wr(TB_NRF_QSPI + psel_off[i], q.psel[i]); /* restore the pins */
     }
     return rc;
 }
@@ -125,13 +122,9 @@ static int qspi_cinstr(uint32_t conf, uint32_t dat0, uint32_t *out)
     if (rc != TB_OK) {
         return rc;
     }
-    rc = tb_nrf_poll(TB_NRF_QSPI + TB_QSPI_STATUS, 1u << 3, 1u << 3, T_TASK_US, 1u);
-    if (rc != TB_OK) {
-        return rc;
-    }
-    tb_nrf_wr(TB_NRF_QSPI + TB_QSPI_CINSTRDAT0, dat0);
-    tb_nrf_wr(TB_NRF_QSPI + TB_QSPI_EVENTS_READY, 0u);
-    tb_nrf_wr(TB_NRF_QSPI + TB_QSPI_CINSTRCONF, conf);
+    tb_nrf_wr(TB_NRF_QSPI + TB_QSPI_CINSTRDAT0, dat0); /* data bytes 0-3 first */
+    tb_nrf_wr(TB_NRF_QSPI + TB_QSPI_EVENTS_READY, 0u); /* clear READY */
+    tb_nrf_wr(TB_NRF_QSPI + TB_QSPI_CINSTRCONF, conf); /* this write starts it */
     rc = tb_nrf_poll(TB_NRF_QSPI + TB_QSPI_EVENTS_READY, 1u, 1u, T_TASK_US, 1u);
     if (rc == TB_OK && out != NULL) {
         *out = tb_nrf_rd(TB_NRF_QSPI + TB_QSPI_CINSTRDAT0);
@@ -173,9 +166,9 @@ static int qspi_check(uint32_t off, uint32_t len)
  * word-aligned flash offset into a word-aligned RAM address (regs §3.5 step 13). */
 static int qspi_dma_read(uint32_t off, uint32_t ram, uint32_t n)
 {
-    tb_nrf_wr(TB_NRF_QSPI + TB_QSPI_READ_SRC, off);
-    tb_nrf_wr(TB_NRF_QSPI + TB_QSPI_READ_DST, ram);
-    tb_nrf_wr(TB_NRF_QSPI + TB_QSPI_READ_CNT, n);
+    tb_nrf_wr(TB_NRF_QSPI + TB_QSPI_READ_SRC, off); /* word-aligned flash offset */
+    tb_nrf_wr(TB_NRF_QSPI + TB_QSPI_READ_DST, ram); /* word-aligned RAM address */
+    tb_nrf_wr(TB_NRF_QSPI + TB_QSPI_READ_CNT, n); /* bytes, a multiple of 4 */
     return qspi_task(TB_QSPI_TASKS_READSTART, T_TASK_US + n);
 }
 
@@ -257,9 +250,9 @@ static int qspi_program(const struct tb_flash *f, uint32_t off, const void *buf,
         memcpy(q.bounce, src, n); /* the source may be in flash or unaligned */
         rc = qspi_cinstr(CI_WREN, 0, NULL); /* regs §3.5 step 15: WREN before the write */
         if (rc == TB_OK) {
-            tb_nrf_wr(TB_NRF_QSPI + TB_QSPI_WRITE_DST, off);
-            tb_nrf_wr(TB_NRF_QSPI + TB_QSPI_WRITE_SRC, tb_nrf_ram_addr(q.bounce));
-            tb_nrf_wr(TB_NRF_QSPI + TB_QSPI_WRITE_CNT, n);
+            tb_nrf_wr(TB_NRF_QSPI + TB_QSPI_WRITE_DST, off); /* regs §3.2 WRITE: word-aligned */
+            tb_nrf_wr(TB_NRF_QSPI + TB_QSPI_WRITE_SRC, tb_nrf_ram_addr(q.bounce)); /* RAM, aligned */
+            tb_nrf_wr(TB_NRF_QSPI + TB_QSPI_WRITE_CNT, n); /* multiple of 4, within one page */
             rc = qspi_task(TB_QSPI_TASKS_WRITESTART, T_TASK_US + n);
         }
         if (rc == TB_OK) {
@@ -304,6 +297,16 @@ static int qspi_erase(const struct tb_flash *f, uint32_t sector_off)
         rc = qspi_wait_wip(T_ERASE_US, 100u, NULL); /* the chip is busy until WIP = 0 */
     }
     int rc2 = qspi_cinstr(CI_WRDI, 0, NULL);
+    /* read back: a protected sector (block-protect bits an earlier image
+     * set) ignores the erase without a word */
+    for (uint32_t o = 0; rc == TB_OK && o < QSPI_SECTOR; o += QSPI_BOUNCE) {
+        rc = qspi_dma_read(sector_off + o, tb_nrf_ram_addr(q.bounce), QSPI_BOUNCE);
+        for (uint32_t i = 0; rc == TB_OK && i < QSPI_BOUNCE / 4; i++) {
+            if (q.bounce[i] != 0xFFFFFFFFu) {
+                rc = TB_E_IO;
+            }
+        }
+    }
     return rc != TB_OK ? rc : rc2;
 }
 
@@ -312,13 +315,13 @@ static void qspi_pins(void)
     /* regs §3.5 step 1 (Zephyr pinctrl): CSN and IO3 outputs set high (so a
      * disconnected peripheral leaves the chip deselected, not on HOLD), the
      * others inputs with the buffer disconnected; all drive H0H1. */
-    tb_nrf_wr(TB_NRF_GPIO_P0 + TB_GPIO_OUTSET, (1u << PIN_CSN) | (1u << PIN_IO3));
-    tb_nrf_wr(TB_NRF_GPIO_P0 + TB_GPIO_PIN_CNF(PIN_CSN), 0x303u);
-    tb_nrf_wr(TB_NRF_GPIO_P0 + TB_GPIO_PIN_CNF(PIN_IO3), 0x303u);
-    tb_nrf_wr(TB_NRF_GPIO_P0 + TB_GPIO_PIN_CNF(PIN_SCK), 0x302u);
-    tb_nrf_wr(TB_NRF_GPIO_P0 + TB_GPIO_PIN_CNF(PIN_IO0), 0x302u);
-    tb_nrf_wr(TB_NRF_GPIO_P0 + TB_GPIO_PIN_CNF(PIN_IO1), 0x302u);
-    tb_nrf_wr(TB_NRF_GPIO_P0 + TB_GPIO_PIN_CNF(PIN_IO2), 0x302u);
+    tb_nrf_wr(TB_NRF_GPIO_P0 + TB_GPIO_OUTSET, (1u << PIN_CSN) | (1u << PIN_IO3)); /* high first */
+    tb_nrf_wr(TB_NRF_GPIO_P0 + TB_GPIO_PIN_CNF(PIN_CSN), 0x303u); /* out, in-buffer off, H0H1 */
+    tb_nrf_wr(TB_NRF_GPIO_P0 + TB_GPIO_PIN_CNF(PIN_IO3), 0x303u); /* out, in-buffer off, H0H1 */
+    tb_nrf_wr(TB_NRF_GPIO_P0 + TB_GPIO_PIN_CNF(PIN_SCK), 0x302u); /* in, buffer off, H0H1 */
+    tb_nrf_wr(TB_NRF_GPIO_P0 + TB_GPIO_PIN_CNF(PIN_IO0), 0x302u); /* in, buffer off, H0H1 */
+    tb_nrf_wr(TB_NRF_GPIO_P0 + TB_GPIO_PIN_CNF(PIN_IO1), 0x302u); /* in, buffer off, H0H1 */
+    tb_nrf_wr(TB_NRF_GPIO_P0 + TB_GPIO_PIN_CNF(PIN_IO2), 0x302u); /* in, buffer off, H0H1 */
 }
 
 int tb_nrf_qspi_init(struct tb_flash *f)
@@ -338,7 +341,7 @@ int tb_nrf_qspi_init(struct tb_flash *f)
     q.psel[4] = PIN_IO2;
     q.psel[5] = PIN_IO3;
     for (int i = 0; i < 6; i++) {
-        tb_nrf_wr(TB_NRF_QSPI + psel_off[i], q.psel[i]);
+        tb_nrf_wr(TB_NRF_QSPI + psel_off[i], q.psel[i]); /* PIN 4:0, PORT 0, CONNECT 0 */
     }
     tb_nrf_wr(TB_NRF_QSPI + TB_QSPI_INTENCLR, 0xFFFFFFFFu); /* polled: no interrupt */
     tb_nrf_wr(TB_NRF_QSPI + TB_QSPI_ENABLE, 1u);            /* activation needs ENABLE = 1 */
@@ -355,14 +358,14 @@ int tb_nrf_qspi_init(struct tb_flash *f)
          * bit 16 and clear bit 17; then RXDELAY 6 */
         if0 |= 1u << 16;
     }
-    tb_nrf_wr(TB_NRF_QSPI + TB_QSPI_IFCONFIG0, if0);
+    tb_nrf_wr(TB_NRF_QSPI + TB_QSPI_IFCONFIG0, if0); /* regs §3.2 IFCONFIG0 fields */
     if (rev != 2u) {
-        tb_nrf_wr(TB_NRF_QSPI + TB_QSPI_IFTIMING, 0x600u);
+        tb_nrf_wr(TB_NRF_QSPI + TB_QSPI_IFTIMING, 0x600u); /* erratum 121: RXDELAY 6 */
     }
     /* step 7: keep bits 23:8 as nrfx does; SCKDELAY, mode 0, SCKFREQ */
     uint32_t if1 = tb_nrf_rd(TB_NRF_QSPI + TB_QSPI_IFCONFIG1) & 0x00FFFF00u;
     if1 &= ~((1u << 24) | (1u << 25)); /* DPMEN 0 (do not enter DPM), SPIMODE 0 */
-    tb_nrf_wr(TB_NRF_QSPI + TB_QSPI_IFCONFIG1, if1 | IFCONFIG1_SCKDELAY | (IFCONFIG1_SCKFREQ << 28));
+    tb_nrf_wr(TB_NRF_QSPI + TB_QSPI_IFCONFIG1, if1 | IFCONFIG1_SCKDELAY | (IFCONFIG1_SCKFREQ << 28)); /* regs §3.2 */
 
     rc = qspi_task(TB_QSPI_TASKS_ACTIVATE, T_TASK_US); /* step 8, with the pins connected */
     if (rc != TB_OK) {
@@ -421,17 +424,17 @@ int tb_nrf_qspi_deinit(void)
 {
     /* regs §3.5 step 16 (nrfx qspi_deactivate): DEACTIVATE (it raises no
      * READY), ENABLE = 0, clear READY, PCLK192M back to its /4 reset value */
-    tb_nrf_wr(TB_NRF_QSPI + TB_QSPI_TASKS_DEACTIVATE, 1u);
-    tb_nrf_wr(TB_NRF_QSPI + TB_QSPI_ENABLE, 0u);
-    tb_nrf_wr(TB_NRF_QSPI + TB_QSPI_EVENTS_READY, 0u);
+    tb_nrf_wr(TB_NRF_QSPI + TB_QSPI_TASKS_DEACTIVATE, 1u); /* no READY follows */
+    tb_nrf_wr(TB_NRF_QSPI + TB_QSPI_ENABLE, 0u); /* releases the pins to GPIO */
+    tb_nrf_wr(TB_NRF_QSPI + TB_QSPI_EVENTS_READY, 0u); /* no stale event */
     for (int i = 0; i < 6; i++) {
-        tb_nrf_wr(TB_NRF_QSPI + psel_off[i], TB_PSEL_DISCONNECTED);
+        tb_nrf_wr(TB_NRF_QSPI + psel_off[i], TB_PSEL_DISCONNECTED); /* PSEL reset value */
     }
     static const uint8_t pins[6] = {PIN_SCK, PIN_CSN, PIN_IO0, PIN_IO1, PIN_IO2, PIN_IO3};
     for (int i = 0; i < 6; i++) {
-        tb_nrf_wr(TB_NRF_GPIO_P0 + TB_GPIO_PIN_CNF(pins[i]), TB_GPIO_PIN_CNF_RESET);
+        tb_nrf_wr(TB_NRF_GPIO_P0 + TB_GPIO_PIN_CNF(pins[i]), TB_GPIO_PIN_CNF_RESET); /* reset value (regs §4.3) */
     }
-    tb_nrf_wr(TB_NRF_CLOCK + TB_CLK_HFCLK192MCTRL, 2u);
+    tb_nrf_wr(TB_NRF_CLOCK + TB_CLK_HFCLK192MCTRL, 2u); /* /4: its reset value (regs §3.3) */
     q.active = 0;
     return TB_OK;
 }
