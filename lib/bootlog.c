@@ -114,28 +114,30 @@ void tb_bootlog_record(const struct tb_log *l, const struct tb_boot_record *rec,
     }
 }
 
-void tb_bootlog_boots(const struct tb_log *l, const struct tb_boot_record *rec)
+/* "<what> version V, confirmed" or the test warning. */
+static void running_line(const struct tb_log *l, const char *what, const struct tb_boot_image_record *r,
+                         const char *unconfirmed)
 {
     char v[TB_VERSION_STR_MAX];
-    tb_version_str(&rec->img[0].to, v);
-    tb_log_str(l, "boots: image 0 version ");
+    tb_version_str(&r->to, v);
+    tb_log_str(l, what);
     tb_log_str(l, v);
-    tb_log_str(l, rec->img[0].confirmed ? ", confirmed\n"
-                                        : ", a test, NOT confirmed: confirm it ('twinboot sim confirm') or the next "
-                                          "reset reverts it\n");
+    tb_log_str(l, r->confirmed ? ", confirmed\n" : unconfirmed);
+}
+
+void tb_bootlog_boots(const struct tb_log *l, const struct tb_boot_record *rec)
+{
+    running_line(l, "boots: image 0 version ", &rec->img[0],
+                 ", a test, NOT confirmed: confirm it ('twinboot sim confirm') or the next reset reverts it\n");
 }
 
 void tb_bootlog_net(const struct tb_log *l, const struct tb_boot_record *rec, int running)
 {
-    char v[TB_VERSION_STR_MAX];
     if (!running || rec->image_count < 2 || !rec->img[1].valid) {
         tb_log_str(l, "net core: no valid image: its bootloader waits for one (load image 1 and reset)\n");
         return;
     }
-    tb_version_str(&rec->img[1].to, v);
-    tb_log_str(l, "net core: boots image 1 version ");
-    tb_log_str(l, v);
-    tb_log_str(l, rec->img[1].confirmed ? ", confirmed\n"
-                                        : ", a test, NOT confirmed: confirm it ('twinboot sim confirm --image 1') or "
-                                          "the next reset rolls it back\n");
+    running_line(l, "net core: boots image 1 version ", &rec->img[1],
+                 ", a test, NOT confirmed: confirm it ('twinboot sim confirm --image 1') or the next reset rolls "
+                 "it back\n");
 }

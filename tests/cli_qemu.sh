@@ -12,6 +12,8 @@ bad() { fail=$((fail+1)); echo "FAIL: $*"; }
 expect_rc() { local want=$1; shift; "$@" >"$W/out" 2>"$W/err"; local rc=$?
     [ "$rc" = "$want" ] && ok || bad "rc $rc (want $want): $* :: $(head -c 400 "$W/out") $(head -c 300 "$W/err")"; }
 has() { grep -qF -- "$1" "$W/out" && ok || bad "expected '$1' in: $(cat "$W/out")"; }
+runs() { # APP_MAJOR confirmed|test NET_MAJOR: what the two test applications said
+    has "[app] app-test: image 0 version $1.0.0+0 runs ($2)"; has "[net] net-test: image 1 version $3.0.0+0 runs"; }
 export TWINBOOT_FW_DIR="$FW"
 K="$SRC/keys/root-ecdsa-p256.pem"
 for f in twinboot-app.elf twinboot-net.elf app-test.bin net-test.bin; do
@@ -43,8 +45,7 @@ factory "$W/dk"
 expect_rc 0 $T sim boot "$W/dk" --qemu
 has "image 1 (net core, handover): upgrade-permanent 0.0.0+0 -> 1.0.0+0"
 has "boots: image 0 version 1.0.0+0, confirmed"
-has "[app] app-test: image 0 version 1.0.0+0 runs (confirmed)"
-has "[net] net-test: image 1 version 1.0.0+0 runs"
+runs 1 confirmed 1
 has "net core: boots image 1 version 1.0.0+0, confirmed"
 # the host model reads what the firmware wrote: flashes and boot record
 $T sim status "$W/dk" >"$W/out"
@@ -98,19 +99,16 @@ expect_rc 0 $T sim load "$W/dk" --test "$W/a3.bin"
 expect_rc 0 $T sim load "$W/dk" --image 1 --test "$W/n3.bin"
 expect_rc 0 $T sim boot "$W/dk" --qemu
 has "as one half of an update set with the other image"
-has "[app] app-test: image 0 version 3.0.0+0 runs (test)"
-has "[net] net-test: image 1 version 3.0.0+0 runs"
+runs 3 test 3
 expect_rc 0 $T sim boot "$W/dk" --qemu
-has "[app] app-test: image 0 version 2.0.0+0 runs (confirmed)"
-has "[net] net-test: image 1 version 2.0.0+0 runs"
+runs 2 confirmed 2
 # one half bad: neither is installed
 expect_rc 0 $T sim load "$W/dk" --test "$W/bad.bin"
 expect_rc 0 $T sim load "$W/dk" --image 1 --test "$W/n3.bin"
 expect_rc 0 $T sim boot "$W/dk" --qemu
 has "image 0 (app core, swap): refused"
 has "image 1 (net core, handover): refused"
-has "[app] app-test: image 0 version 2.0.0+0 runs (confirmed)"
-has "[net] net-test: image 1 version 2.0.0+0 runs"
+runs 2 confirmed 2
 
 # ---- a bad image is refused without a reset loop ----
 expect_rc 0 $T sim load "$W/dk" --test "$W/bad.bin"
