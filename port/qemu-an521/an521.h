@@ -46,6 +46,7 @@ struct tb_q_ctl {
     volatile uint32_t started;   /* CPU1 was let out of CPUWAIT */
     volatile uint32_t hold;      /* app core: the net core must stop (FORCEOFF) */
     volatile uint32_t held;      /* net core: stopped, waiting for the release */
+    volatile uint32_t gen;       /* app core: releases so far (a held net core waits for the next) */
     volatile uint32_t net_state; /* TB_Q_NET_* */
     volatile int32_t net_fd;     /* the net core's semihosting handle of net.bin (kept across its resets) */
     volatile uint32_t net_stack; /* net bootloader stack high-water (bytes) */

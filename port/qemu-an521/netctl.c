@@ -40,6 +40,7 @@ static int q_release(void *ctx)
     }
     c->net_state = TB_Q_NET_BOOTING;
     c->held = 0;
+    c->gen++; /* the held core leaves its wait even if the next hold comes at once */
     c->hold = 0;
     return TB_OK;
 }
@@ -62,9 +63,10 @@ void tb_q_net_poll(void)
     if (!c->hold) {
         return;
     }
+    uint32_t gen = c->gen;
     c->net_state = TB_Q_NET_OFF;
     c->held = 1;
-    while (c->hold) {
+    while (c->gen == gen) {
     }
     tb_m33_jump(TB_Q_NET_FLASH_BASE); /* out of "reset": the net bootloader again */
 }
