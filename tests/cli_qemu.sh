@@ -122,6 +122,16 @@ $T sim new "$W/empty" >/dev/null
 expect_rc 3 $T sim boot "$W/empty" --qemu
 has "no bootable image"
 
+# ---- an application that crashes ends the run as a failure, it does not hang ----
+# vector table: SP, then every vector at a UDF instruction (Thumb 0xde00)
+{ printf '\x00\x00\x01\x38'; for _ in $(seq 15); do printf '\x41\x02\x01\x10'; done
+  for _ in $(seq 8); do printf '\x00\xde'; done; } >"$W/crash.raw"
+$T image sign -k "$K" -v 9.0.0 -H 0x200 --pad-header -S 0xe0000 --align 4 "$W/crash.raw" "$W/crash.bin" >/dev/null
+factory "$W/crash"
+expect_rc 0 $T sim load "$W/crash" --slot primary "$W/crash.bin"
+expect_rc 1 $T sim boot "$W/crash" --qemu
+has "boots: image 0 version 9.0.0+0, confirmed"
+
 # ---- a power cut: the flash files stay as the cut left them ----
 factory "$W/cut"
 expect_rc 4 $T sim boot "$W/cut" --qemu --cut-insns 20000000

@@ -117,7 +117,8 @@ int tb_qemu_boot(const char *dir, const struct tb_key *keys, size_t nkeys, const
         nanosleep(&ts, NULL);
     }
     if (!WIFEXITED(status)) {
-        fprintf(stderr, "twinboot sim boot --qemu: QEMU ended abnormally\n");
+        fprintf(stderr, "twinboot sim boot --qemu: QEMU ended on signal %d (a CPU locked up, e.g. a fault in a fault "
+                        "handler, or QEMU failed)\n", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
         return TB_EXIT_FAIL;
     }
     switch (WEXITSTATUS(status)) {
