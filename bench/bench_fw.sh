@@ -44,7 +44,7 @@ stats "$W/dk" "plain boot: app primary validated (14 KiB, ECDSA), net INFO"
 stats "$W/dk" "256 KiB app upgrade boot (swap with backup, test)"
 "$T" sim confirm "$W/dk" >/dev/null
 "$T" sim load "$W/dk" --image 1 --test "$W/n2.bin" >/dev/null
-stats "$W/dk" "net update boot (backup read back, then install)"
+stats "$W/dk" "net update boot (backup from the copy made ahead, install)"
 stats "$W/dk" "net rollback boot (not confirmed: the backup goes back)"
 echo "  stack high-water: app bootloader $app_hw bytes (of 12288), net bootloader $net_hw bytes (of 4096)"
 

@@ -143,10 +143,10 @@ LD
 
 T=$OBJ/tb-app N=$OBJ/tb-net Q=$OBJ/tb-qemu QN=$OBJ/tb-qnet
 DK=$OUT/nrf5340dk QE=$OUT/qemu
-image "$DK/twinboot-app" 0x00000000 "$APP_BOOT_SIZE" 0x20000000 0x10000 0x3000 app "$T/app_main.o" tb-app mbed-app
-image "$DK/twinboot-net" 0x01000000 "$NET_BOOT_SIZE" 0x21000000 0x10000 0x1000 net "$N/net_main.o" tb-net mbed-net
-image "$QE/twinboot-app" 0x10000000 "$APP_BOOT_SIZE" 0x38000000 0x40000 0x3000 net "$Q/app_main.o" tb-qemu mbed-net
-image "$QE/twinboot-net" 0x10100000 "$NET_BOOT_SIZE" 0x38100000 0x10000 0x1000 net "$QN/net_main.o" tb-qnet mbed-net
+image "$DK/twinboot-app" 0x00000000 "$APP_BOOT_SIZE" 0x20000000 0x10000 0x4000 app "$T/app_main.o" tb-app mbed-app
+image "$DK/twinboot-net" 0x01000000 "$NET_BOOT_SIZE" 0x21000000 0x10000 0x1800 net "$N/net_main.o" tb-net mbed-net
+image "$QE/twinboot-app" 0x10000000 "$APP_BOOT_SIZE" 0x38000000 0x40000 0x4000 net "$Q/app_main.o" tb-qemu mbed-net
+image "$QE/twinboot-net" 0x10100000 "$NET_BOOT_SIZE" 0x38100000 0x10000 0x1800 net "$QN/net_main.o" tb-qnet mbed-net
 # the test applications run from their primary slots, after a 0x200-byte image header
 image "$QE/app-test" $((0x10000000 + APP_SLOT_OFF + 0x200)) $((APP_SLOT_SIZE - 0x2000)) 0x38000000 0x40000 0x2000 net \
     "$Q/app_test.o" tb-qemu mbed-net
@@ -189,10 +189,10 @@ makeup() {
 echo
 echo "firmware sizes (bytes; stack: worst-case static call chain, chain in <image>.stack.txt)"
 printf '%-26s %7s %5s %6s %7s %9s %9s %6s\n' image text data bss stack reserved partition free
-row nrf5340dk/twinboot-app "$DK/twinboot-app.elf" $((APP_BOOT_SIZE)) tb-app app_main mbed-app 0x3000
-row nrf5340dk/twinboot-net "$DK/twinboot-net.elf" $((NET_BOOT_SIZE)) tb-net net_main mbed-net 0x1000
-row qemu/twinboot-app "$QE/twinboot-app.elf" $((APP_BOOT_SIZE)) tb-qemu app_main mbed-net 0x3000
-row qemu/twinboot-net "$QE/twinboot-net.elf" $((NET_BOOT_SIZE)) tb-qnet net_main mbed-net 0x1000
+row nrf5340dk/twinboot-app "$DK/twinboot-app.elf" $((APP_BOOT_SIZE)) tb-app app_main mbed-app 0x4000
+row nrf5340dk/twinboot-net "$DK/twinboot-net.elf" $((NET_BOOT_SIZE)) tb-net net_main mbed-net 0x1800
+row qemu/twinboot-app "$QE/twinboot-app.elf" $((APP_BOOT_SIZE)) tb-qemu app_main mbed-net 0x4000
+row qemu/twinboot-net "$QE/twinboot-net.elf" $((NET_BOOT_SIZE)) tb-qnet net_main mbed-net 0x1800
 echo "(the linker fails an image that outgrows its partition; the net bootloader must also end below 0x01008800)"
 makeup nrf5340dk/twinboot-app "$DK/twinboot-app.map"
 makeup nrf5340dk/twinboot-net "$DK/twinboot-net.map"

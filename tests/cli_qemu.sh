@@ -76,13 +76,14 @@ has "image 0 (app core, swap): none"
 has "boots: image 0 version 2.0.0+0, confirmed"
 
 # ---- net update with backup -> not confirmed -> rollback ----
+# QSPI erased as by 'nrfjprog --qspieraseall': no journal and no copy of the
+# net image is left on the app core's side, so the backup can only be read
+# back from the net core through shared RAM
+head -c 8388608 /dev/zero | tr '\0' '\377' >"$W/dk/qspi.bin"
 expect_rc 0 $T sim load "$W/dk" --image 1 --test "$W/n2.bin"
 expect_rc 0 $T sim boot "$W/dk" --qemu
-has "image 1 (net core, handover): upgrade-test 1.0.0+0 -> 2.0.0+0"
+grep -q "image 1 (net core, handover): upgrade-test .* -> 2.0.0+0" "$W/out" && ok || bad "net test: $(cat "$W/out")"
 has "[net] net-test: image 1 version 2.0.0+0 runs"
-# the running net image was read back through shared RAM into the backup
-$T sim status "$W/dk" >"$W/out"
-has "image 1 backup    qspi 0x200000: valid, version 1.0.0+0"
 expect_rc 0 $T sim boot "$W/dk" --qemu
 has "image 1 (net core, handover): revert 2.0.0+0 -> 1.0.0+0"
 has "[net] net-test: image 1 version 1.0.0+0 runs"
@@ -131,6 +132,11 @@ factory "$W/crash"
 expect_rc 0 $T sim load "$W/crash" --slot primary "$W/crash.bin"
 expect_rc 1 $T sim boot "$W/crash" --qemu
 has "boots: image 0 version 9.0.0+0, confirmed"
+
+# a device the firmware was not built for is refused, not misread
+$T sim new --strategy overwrite "$W/ow" >/dev/null
+expect_rc 1 $T sim boot "$W/ow" --qemu
+grep -q "not configured as the firmware is built" "$W/err" && ok || bad "overwrite device accepted: $(cat "$W/err")"
 
 # ---- a power cut: the flash files stay as the cut left them ----
 factory "$W/cut"

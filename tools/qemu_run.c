@@ -7,6 +7,7 @@
 #include "qemu_run.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "twinboot/layout.h"
 
 #ifndef TB_FW_DIR
 #define TB_FW_DIR "build/fw/qemu"
@@ -45,9 +47,33 @@ static int write_keys(const char *dir, const struct tb_key *keys, size_t nkeys)
     return fclose(f) == 0 ? 0 : -1;
 }
 
-int tb_qemu_boot(const char *dir, const struct tb_key *keys, size_t nkeys, const struct tb_qemu_opts *o)
+static bool same_region(const struct tb_region *a, const struct tb_region *b)
 {
-    char absdir[PATH_MAX], app[PATH_MAX], net[PATH_MAX], loader[PATH_MAX + 32], cfg[PATH_MAX + 160];
+    return a->flash == b->flash && a->off == b->off && a->size == b->size;
+}
+
+/* What the firmware was built with: the DK layout and MCUboot's defaults. */
+static bool firmware_config(const struct tb_boot_config *cfg)
+{
+    const struct tb_layout *l = cfg->layout, *dk = &tb_layout_nrf5340_dk;
+    if (l->image_count != dk->image_count || l->max_align != dk->max_align || cfg->downgrade_prevention ||
+        cfg->max_test_boots > 1) {
+        return false;
+    }
+    for (int i = 0; i < dk->image_count; i++) {
+        const struct tb_image_layout *a = &l->img[i], *b = &dk->img[i];
+        if (a->strategy != b->strategy || !same_region(&a->primary, &b->primary) ||
+            !same_region(&a->secondary, &b->secondary) || !same_region(&a->backup, &b->backup) ||
+            !same_region(&a->status, &b->status)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+int tb_qemu_boot(const char *dir, const struct tb_boot_config *cfg, const struct tb_qemu_opts *o)
+{
+    char absdir[PATH_MAX], app[PATH_MAX], net[PATH_MAX], loader[PATH_MAX + 32], shcfg[PATH_MAX + 160];
     const char *fw = getenv("TWINBOOT_FW_DIR");
     if (fw == NULL || *fw == '\0') {
         fw = TB_FW_DIR;
@@ -64,21 +90,26 @@ int tb_qemu_boot(const char *dir, const struct tb_key *keys, size_t nkeys, const
                         "TWINBOOT_FW_DIR)\n", fw);
         return TB_EXIT_FAIL;
     }
-    if (write_keys(absdir, keys, nkeys) != 0) {
+    if (!firmware_config(cfg)) {
+        fprintf(stderr, "twinboot sim boot --qemu: %s is not configured as the firmware is built (the DK layout, "
+                        "strategy swap for image 0, one test boot, no downgrade prevention)\n", dir);
+        return TB_EXIT_FAIL;
+    }
+    if (write_keys(absdir, cfg->keys.keys, cfg->keys.count) != 0) {
         fprintf(stderr, "twinboot sim boot --qemu: cannot write %s/trusted.bin\n", absdir);
         return TB_EXIT_FAIL;
     }
-    int n = snprintf(cfg, sizeof(cfg), "enable=on,target=native,arg=%s", absdir);
+    int n = snprintf(shcfg, sizeof(shcfg), "enable=on,target=native,arg=%s", absdir);
     if (o->cut_insns != 0) {
         uint64_t ticks = (o->cut_insns + INSNS_PER_TICK - 1) / INSNS_PER_TICK;
-        n += snprintf(cfg + n, sizeof(cfg) - (size_t)n, ",arg=cut=%llu",
+        n += snprintf(shcfg + n, sizeof(shcfg) - (size_t)n, ",arg=cut=%llu",
                       (unsigned long long)(ticks > UINT32_MAX ? UINT32_MAX : ticks));
     }
     if (o->confirm != NULL) {
-        n += snprintf(cfg + n, sizeof(cfg) - (size_t)n, ",arg=confirm=%s", o->confirm);
+        n += snprintf(shcfg + n, sizeof(shcfg) - (size_t)n, ",arg=confirm=%s", o->confirm);
     }
     if (o->stats) {
-        snprintf(cfg + n, sizeof(cfg) - (size_t)n, ",arg=stats");
+        snprintf(shcfg + n, sizeof(shcfg) - (size_t)n, ",arg=stats");
     }
     snprintf(loader, sizeof(loader), "loader,file=%s", net);
     fflush(stdout);
@@ -89,7 +120,7 @@ int tb_qemu_boot(const char *dir, const struct tb_key *keys, size_t nkeys, const
     }
     if (pid == 0) {
         char *argv[] = {"qemu-system-arm", "-M", "mps2-an521", "-display", "none", "-monitor", "none", "-serial",
-                        "none", "-icount", "shift=0,sleep=off", "-semihosting-config", cfg, "-kernel", app,
+                        "none", "-icount", "shift=0,sleep=off", "-semihosting-config", shcfg, "-kernel", app,
                         "-device", loader, NULL};
         execvp(argv[0], argv);
         fprintf(stderr, "twinboot sim boot --qemu: cannot run qemu-system-arm: %s (apt-get install qemu-system-arm)\n",

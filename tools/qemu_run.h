@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "twinboot/boot.h"
 #include "twinboot/image.h"
 
 struct tb_qemu_opts {
@@ -15,8 +16,11 @@ struct tb_qemu_opts {
     int stats;           /* the test application prints instruction and stack figures */
 };
 
-/* Runs QEMU on dir (its flashes must be saved), with keys provisioned to
- * the bootloader. Returns a CLI exit code (cli.h); prints what went wrong. */
-int tb_qemu_boot(const char *dir, const struct tb_key *keys, size_t nkeys, const struct tb_qemu_opts *o);
+/* Runs QEMU on dir (its flashes must be saved), with cfg's keys provisioned
+ * to the bootloader. The firmware is built for the DK layout
+ * (tb_layout_nrf5340_dk) and MCUboot's defaults (one test boot, no downgrade
+ * prevention): a device configured otherwise is refused. Returns a CLI exit
+ * code (cli.h); prints what went wrong. */
+int tb_qemu_boot(const char *dir, const struct tb_boot_config *cfg, const struct tb_qemu_opts *o);
 
 #endif
