@@ -46,7 +46,7 @@ stats "$W/dk" "256 KiB app upgrade boot (swap with backup, test)"
 "$T" sim load "$W/dk" --image 1 --test "$W/n2.bin" >/dev/null
 stats "$W/dk" "net update boot (backup from the copy made ahead, install)"
 stats "$W/dk" "net rollback boot (not confirmed: the backup goes back)"
-echo "  stack high-water: app bootloader $app_hw bytes (of 12288), net bootloader $net_hw bytes (of 4096)"
+echo "  stack high-water: app bootloader $app_hw bytes (of 16384), net bootloader $net_hw bytes (of 6144)"
 
 echo "== image validation on the M33 (image 0's primary: the 256 KiB image) =="
 qemu-system-arm -M mps2-an521 -display none -monitor none -serial none -icount shift=0,sleep=off \
