@@ -7,7 +7,7 @@ CMAKE_ARGS ?=
 # ctest arguments, e.g. CTEST_ARGS='-R image'
 CTEST_ARGS ?=
 
-.PHONY: all deps build test test-host test-asan cross fuzz demo bench long clean
+.PHONY: all deps build firmware test test-host test-asan cross fuzz demo bench long clean
 
 all: build
 
@@ -18,15 +18,20 @@ build: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS) >/dev/null
 	cmake --build $(BUILD) -j$(JOBS)
 
+# The firmware images (nRF5340 DK and QEMU mps2-an521) in build/fw, with
+# their size table; the QEMU tests (label qemu) run them.
+firmware: deps
+	bash scripts/firmware.sh
+
 # The whole suite: host build, the same suite under ASan+UBSan, the
-# Cortex-M33 cross build, and a short libFuzzer run of each parser.
-test: deps test-host test-asan cross fuzz
+# Cortex-M33 cross build and firmware, and a short libFuzzer run of each parser.
+test: deps firmware test-host test-asan cross fuzz
 	@echo "make test: all stages passed"
 
-test-host: build
+test-host: build firmware
 	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS) $(CTEST_ARGS)
 
-test-asan: deps
+test-asan: deps firmware
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DTB_SANITIZE=ON $(CMAKE_ARGS) >/dev/null
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
@@ -41,7 +46,7 @@ fuzz: deps
 	ctest --test-dir $(FUZZ_BUILD) --output-on-failure -L fuzz -j$(JOBS)
 
 # Long runs: the big power-cut sweeps and long fuzzing (not in `make test`).
-long: deps
+long: deps firmware
 	cmake -S . -B $(BUILD) -DTB_LONG_TESTS=ON $(CMAKE_ARGS) >/dev/null
 	cmake --build $(BUILD) -j$(JOBS)
 	ctest --test-dir $(BUILD) --output-on-failure -L long
@@ -54,7 +59,7 @@ demo: deps
 	@mv -f $(BUILD).log $(BUILD)/build.log
 	@bash scripts/demo.sh $(BUILD)/bin/twinboot
 
-bench: build
+bench: build firmware
 	bash bench/run.sh $(BUILD)
 
 clean:

@@ -67,3 +67,6 @@ awk -v v="$v" -v s="$s" -v n="$n" -v kib="$kib" 'BEGIN {
         printf "MCUboot bootutil, same 256 KiB boot validation (tinycrypt, docs/nrf5340-facts.md): 35.2 M = 134 per byte -> twinboot/MCUboot = %.2f\n", v / 35.2e6
 }'
 done
+
+echo
+bash bench/bench_fw.sh "$BUILD"

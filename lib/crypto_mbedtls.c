@@ -289,6 +289,12 @@ int tb_sig_verify(uint16_t key_type, const uint8_t *key_der, size_t key_len, con
         return TB_E_INVAL;
     }
     g_counts.sig_checks++;
+#ifdef TB_CONFIG_HASH_ONLY
+    /* a hash-only build (the net-core bootloader: the app core checks signatures) */
+    if (key_type != 0) {
+        return TB_E_UNSUPPORTED;
+    }
+#endif
     switch (key_type) {
     case TB_KEY_ECDSA_P256:
         if (digest_len != 32) {

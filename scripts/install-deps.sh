@@ -14,6 +14,7 @@ PKGS=(
   clang libclang-rt-14-dev           # libFuzzer targets
   valgrind                           # bench: instruction counts
   gcc-arm-none-eabi binutils-arm-none-eabi libnewlib-arm-none-eabi dpkg-dev  # Cortex-M33 build
+  qemu-system-arm                    # the firmware on QEMU mps2-an521 (two Cortex-M33s)
 )
 
 missing=()

@@ -30,8 +30,10 @@
 #include "fileio.h"
 #include "keyfile.h"
 #include "pmlayout.h"
+#include "qemu_run.h"
 #include "smp_serial.h"
 #include "twinboot/boot.h"
+#include "twinboot/bootlog.h"
 #include "twinboot/crypto.h"
 #include "twinboot/error.h"
 #include "twinboot/image.h"
@@ -104,15 +106,7 @@ static void path_of(char *out, size_t n, const char *dir, const char *file)
     snprintf(out, n, "%s/%s", dir, file);
 }
 
-static const char *strategy_name(int s)
-{
-    switch (s) {
-    case TB_STRATEGY_SWAP: return "swap";
-    case TB_STRATEGY_OVERWRITE: return "overwrite";
-    case TB_STRATEGY_HANDOVER: return "handover";
-    default: return "none";
-    }
-}
+static const char *strategy_name(int s) { return tb_strategy_name(s); }
 
 /* device.conf's text, saved with the flashes (sim new) */
 static int conf_text(const struct conf *c, char *out, size_t n)
@@ -732,48 +726,34 @@ out:
 
 /* ---- boot --------------------------------------------------------------- */
 
+static void out_stdout(void *ctx, const char *s, uint32_t len)
+{
+    (void)ctx;
+    fwrite(s, 1, len, stdout);
+}
+
+static const struct tb_log log_stdout = {out_stdout, NULL};
+
+/* The same lines the firmware bootloaders print on their console (lib/bootlog.c). */
 static void print_record(const struct tb_boot_record *rec, const struct tb_layout *lay)
 {
-    for (int i = 0; i < rec->image_count; i++) {
-        const struct tb_boot_image_record *r = &rec->img[i];
-        char from[32], to[32];
-        cli_version_str(&r->from, from, sizeof(from));
-        cli_version_str(&r->to, to, sizeof(to));
-        printf("image %d (%s core, %s): %s", i, i == 0 ? "app" : "net", strategy_name(lay->img[i].strategy),
-               tb_boot_action_name(r->action));
-        switch (r->action) {
-        case TB_ACT_UPGRADE_TEST:
-        case TB_ACT_UPGRADE_PERM:
-        case TB_ACT_OVERWRITE:
-        case TB_ACT_REVERT:
-        case TB_ACT_RECOVERED: printf(" %s -> %s", from, to); break;
-        case TB_ACT_DEFERRED: printf(" (not managed by this bootloader)"); break;
-        default: break;
-        }
-        printf("\n");
-        if (r->resumed) {
-            printf("  resumed an operation interrupted by the last reset, and finished it\n");
-        }
-        if (r->set) {
-            printf("  as one half of an update set with the other image\n");
-        }
-        if (r->resent) {
-            printf("  the net image was broken: sent again through shared RAM\n");
-        }
-        if (r->reason != TB_OK) {
-            printf("  reason: %s\n", tb_strerror(r->reason));
-        }
-    }
+    tb_bootlog_record(&log_stdout, rec, lay);
 }
 
 static int cmd_boot(int argc, char **argv)
 {
-    enum { OPT_CUT = 256, OPT_SEED };
+    enum { OPT_CUT = 256, OPT_SEED, OPT_QEMU, OPT_CUT_INSNS, OPT_CONFIRM, OPT_STATS };
     static const struct option opts[] = {{"cut-after", required_argument, NULL, OPT_CUT},
                                          {"seed", required_argument, NULL, OPT_SEED},
+                                         {"qemu", no_argument, NULL, OPT_QEMU},
+                                         {"cut-insns", required_argument, NULL, OPT_CUT_INSNS},
+                                         {"confirm", required_argument, NULL, OPT_CONFIRM},
+                                         {"stats", no_argument, NULL, OPT_STATS},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     uint32_t cut = 0, seed = 1;
+    int qemu = 0;
+    struct tb_qemu_opts qo = {0, NULL, 0};
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -787,12 +767,34 @@ static int cmd_boot(int argc, char **argv)
                 return usage_error("boot", "bad --seed");
             }
             break;
+        case OPT_QEMU: qemu = 1; break;
+        case OPT_CUT_INSNS:
+            if (cli_parse_u32(optarg, &cut) != 0 || cut == 0) {
+                return usage_error("boot", "--cut-insns needs an instruction count >= 1");
+            }
+            qo.cut_insns = cut;
+            cut = 0;
+            break;
+        case OPT_CONFIRM:
+            if (strcmp(optarg, "0") != 0 && strcmp(optarg, "1") != 0 && strcmp(optarg, "all") != 0) {
+                return usage_error("boot", "--confirm is 0, 1 or all");
+            }
+            qo.confirm = optarg;
+            break;
+        case OPT_STATS: qo.stats = 1; break;
         case 'h':
-            printf("usage: twinboot sim boot DIR [--cut-after N] [--seed S]\n\n"
+            printf("usage: twinboot sim boot DIR [--cut-after N] [--seed S]\n"
+                   "       twinboot sim boot DIR --qemu [--cut-insns N] [--confirm 0|1|all] [--stats]\n\n"
                    "Reset the device: the bootloader applies or resumes what is pending and\n"
                    "says what boots. With --cut-after N the power fails during the N-th flash\n"
                    "operation (program or erase, counted over all flashes), which is torn\n"
                    "reproducibly from the seed; boot again to power it back on.\n\n"
+                   "With --qemu the reset runs on QEMU's mps2-an521 instead: the firmware\n"
+                   "bootloaders of both cores (build/fw/qemu, or $TWINBOOT_FW_DIR) on DIR's\n"
+                   "flash files, then the test applications; --cut-insns N cuts the power\n"
+                   "after N guest instructions (both cores, within 50); --confirm makes the\n"
+                   "test application confirm image 0, 1 or all; --stats prints instruction\n"
+                   "and stack figures.\n\n"
                    "Exit: 0 an image boots, 3 no bootable image, 4 the power was cut, 1 error.\n");
             return TB_EXIT_OK;
         default: return usage_error("boot", "unknown option");
@@ -802,9 +804,20 @@ static int cmd_boot(int argc, char **argv)
         return usage_error("boot", "needs DIR");
     }
     const char *dir = argv[optind];
+    if (!qemu && (qo.cut_insns != 0 || qo.confirm != NULL || qo.stats)) {
+        return usage_error("boot", "--cut-insns, --confirm and --stats go with --qemu");
+    }
+    if (qemu && cut != 0) {
+        return usage_error("boot", "--cut-after is the host model's; with --qemu use --cut-insns");
+    }
     struct sim s;
     if (sim_open(&s, dir) != 0) {
         return TB_EXIT_FAIL;
+    }
+    if (qemu) {
+        int e = tb_qemu_boot(dir, &s.cfg, &qo);
+        sim_close(&s);
+        return e;
     }
     struct tb_boot_record rec;
     if (cut) {
@@ -830,23 +843,10 @@ static int cmd_boot(int argc, char **argv)
     print_record(&rec, &s.lay);
     print_work(&s.d, "  ");
     if (rc == TB_OK) {
-        char v[32];
-        cli_version_str(&rec.img[0].to, v, sizeof(v));
-        printf("boots: image 0 version %s, %s\n", v,
-               rec.img[0].confirmed ? "confirmed"
-                                    : "a test, NOT confirmed: confirm it ('twinboot sim confirm') or the next reset "
-                                      "reverts it");
+        tb_bootlog_boots(&log_stdout, &rec);
         /* the net core, released at the end of the app core's bootloader */
         int ns = tb_simnet_settle(&s.net, 2000000);
-        cli_version_str(&rec.img[1].to, v, sizeof(v));
-        if (ns == TB_NB_JUMP && rec.img[1].valid) {
-            printf("net core: boots image 1 version %s, %s\n", v,
-                   rec.img[1].confirmed ? "confirmed"
-                                        : "a test, NOT confirmed: confirm it ('twinboot sim confirm --image 1') or "
-                                          "the next reset rolls it back");
-        } else {
-            printf("net core: no valid image: its bootloader waits for one (load image 1 and reset)\n");
-        }
+        tb_bootlog_net(&log_stdout, &rec, ns == TB_NB_JUMP);
         exit_code = TB_EXIT_OK;
     } else if (rc == TB_E_BOOT_NO_IMAGE) {
         printf("no bootable image: the bootloader waits for a recovery upload (serial recovery); it does not "
