@@ -342,6 +342,271 @@ static void test_upload_resume_and_gaps(void **state)
     assert_memory_equal(st.hash, image_hash(img), 32);
 }
 
+
+/* ---- what an upload must start with (Zephyr's img_mgmt_upload_inspect) ---- */
+
+/* The first request exactly as smpclient 5.1.0 sends it (shared/reference
+ * smp.md: keys in the order len, off, sha, data, image, upgrade). */
+static void first_chunk(struct fix *f, int ver, int image, uint32_t len, const uint8_t *d, size_t n)
+{
+    uint8_t sha[32] = {0};
+    cbor_item_t *m = cbor_new_definite_map(6);
+    add(m, "len", cbor_build_uint32(len));
+    add(m, "off", cbor_build_uint8(0));
+    add(m, "sha", cbor_build_bytestring(sha, 32));
+    add(m, "data", cbor_build_bytestring(d, n));
+    add(m, "image", cbor_build_uint8((uint8_t)image));
+    add(m, "upgrade", cbor_build_bool(false));
+    send(f, ver, 2, 1, 1, m);
+}
+
+static void test_first_chunk_checks(void **state)
+{
+    struct fix *f = *state;
+    uint8_t junk[768], hdr[512];
+    uint32_t x = 99;
+    for (size_t i = 0; i < sizeof(junk); i++) {
+        x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+        junk[i] = (uint8_t)x;
+    }
+    /* random bytes: refused at offset 0, nothing written */
+    first_chunk(f, 1, 0, 768 * 1024, junk, sizeof(junk));
+    expect_err(f, 1, TB_IMG_ERR_INVALID_IMAGE_HEADER_MAGIC);
+    first_chunk(f, 0, 0, 768 * 1024, junk, sizeof(junk));
+    expect_rc(f, TB_MGMT_EINVAL);
+    first_chunk(f, 1, 0, sizeof(junk), junk, sizeof(junk));
+    expect_err(f, 1, TB_IMG_ERR_INVALID_IMAGE_HEADER_MAGIC);
+    assert_false(f->s.up.active);
+    /* less than a header */
+    first_chunk(f, 1, 0, (uint32_t)f->app2.len, f->app2.data, 31);
+    expect_err(f, 1, TB_IMG_ERR_INVALID_IMAGE_HEADER);
+    /* a header announcing more than the file holds; one smaller than 32 bytes */
+    first_chunk(f, 1, 0, 4096, f->app2.data, 512);
+    expect_err(f, 1, TB_IMG_ERR_INVALID_IMAGE_HEADER);
+    memcpy(hdr, f->app2.data, sizeof(hdr));
+    hdr[8] = 16, hdr[9] = 0;
+    first_chunk(f, 1, 0, (uint32_t)f->app2.len, hdr, sizeof(hdr));
+    expect_err(f, 1, TB_IMG_ERR_INVALID_IMAGE_HEADER);
+    /* a real image that does not fit the slot */
+    first_chunk(f, 1, 0, SLOT, f->app2.data, 512);
+    expect_err(f, 1, TB_IMG_ERR_INVALID_IMAGE_TOO_LARGE);
+    /* a real image, sent the way smpclient sends it, is taken */
+    first_chunk(f, 1, 0, (uint32_t)f->app2.len, f->app2.data, 512);
+    assert_int_equal(uget(f->body, "off"), 512);
+    /* data past the announced length: Zephyr's overrun error */
+    cbor_item_t *m = map();
+    add(m, "off", cbor_build_uint32(512));
+    add(m, "data", cbor_build_bytestring(junk, sizeof(junk)));
+    f->s.up.len = 1000;
+    send(f, 1, 2, 1, 1, m);
+    expect_err(f, 1, TB_IMG_ERR_INVALID_IMAGE_DATA_OVERRUN);
+}
+
+/* Image 1 goes to the net core's slot through the shared window: an upload
+ * larger than either is refused at the first chunk, and slot_info says so,
+ * even when the secondary in QSPI is larger. */
+static void test_net_upload_limit(void **state)
+{
+    struct fix *f = *state;
+    f->w.lay.img[1].secondary.size = 0xc000; /* larger than the 32 KiB net slot */
+    send(f, 1, 0, 1, 6, map());
+    cbor_item_t *imgs = get(f->body, "images");
+    assert_int_equal(cbor_array_size(imgs), 2);
+    cbor_item_t *i1 = cbor_array_get(imgs, 1);
+    assert_int_equal(uget(i1, "image"), 1);
+    assert_int_equal(uget(i1, "max_image_size"), 0x8000);
+    cbor_decref(&i1);
+    first_chunk(f, 1, 1, 0x8001, f->net1.data, 512);
+    expect_err(f, 1, TB_IMG_ERR_INVALID_IMAGE_TOO_LARGE);
+    first_chunk(f, 1, 1, 0x8000, f->net1.data, 512);
+    assert_int_equal(uget(f->body, "off"), 512);
+}
+
+/* Versions as Zephyr's img_mgmt_ver_str writes them: the build number after a dot. */
+static void test_version_build_number(void **state)
+{
+    struct fix *f = *state;
+    struct tb_sign_opts o = {.version = {3, 2, 1, 7}, .slot_size = SLOT};
+    struct tb_signed v = make_signed_opts(&o, 12, 5, NULL);
+    upload(f, 0, v.data, v.len, 1000, SIZE_MAX);
+    struct entry e[4];
+    int n = list(f, e, 4);
+    assert_int_equal(n, 3);
+    assert_int_equal(e[1].slot, 1);
+    assert_string_equal(e[1].version, "3.2.1.7");
+    tb_signed_free(&v);
+}
+
+/* ---- uploads that survive a reset ------------------------------------------ */
+
+/* The device resets: the server starts again with nothing in RAM. */
+static void reset_server(struct fix *f)
+{
+    struct tb_smp_env env = f->s.env;
+    if (f->s.up.active) {
+        tb_hash_abort(&f->s.up.hash);
+    }
+    tb_smp_init(&f->s, &env);
+}
+
+/* What `twinboot image upload` does: the first request names the file, then
+ * follow the offsets the device answers. *first_off: the answer to the first
+ * request. true when the device confirmed the whole file; false on an error. */
+static bool client_upload(struct fix *f, int image, const struct tb_signed *img, size_t chunk, size_t *first_off,
+                          size_t stop_at)
+{
+    uint8_t sha[32];
+    struct tb_hash_ctx c;
+    assert_int_equal(tb_hash_init(&c, TB_HASH_SHA256), TB_OK);
+    assert_int_equal(tb_hash_update(&c, img->data, img->len), TB_OK);
+    assert_int_equal(tb_hash_finish(&c, sha), TB_OK);
+    size_t off = 0;
+    for (int turn = 0; turn < 10000; turn++) {
+        size_t n = img->len - off < chunk ? img->len - off : chunk;
+        cbor_item_t *m = map();
+        if (off == 0) {
+            add(m, "image", cbor_build_uint8((uint8_t)image));
+            add(m, "len", cbor_build_uint32((uint32_t)img->len));
+            add(m, "sha", cbor_build_bytestring(sha, 32));
+        }
+        add(m, "off", cbor_build_uint32((uint32_t)off));
+        add(m, "data", cbor_build_bytestring(img->data + off, n));
+        send(f, 1, 2, 1, 1, m);
+        cbor_item_t *o = get(f->body, "off");
+        if (o == NULL) {
+            return false;
+        }
+        if (turn == 0 && first_off != NULL) {
+            *first_off = (size_t)cbor_get_int(o);
+        }
+        off = (size_t)cbor_get_int(o);
+        if (off == img->len) {
+            cbor_item_t *match = get(f->body, "match");
+            return match != NULL && cbor_get_bool(match);
+        }
+        if (off >= stop_at) {
+            return false;
+        }
+    }
+    fail_msg("the upload makes no progress");
+    return false;
+}
+
+/* The slot holds exactly the file, and the bootloader would take it. */
+static void assert_slot_holds(struct fix *f, int image, const struct tb_signed *img)
+{
+    struct tb_area a;
+    uint8_t buf[512];
+    assert_int_equal(tb_region_area(&f->w.dev, &f->w.lay.img[image].secondary, &a), TB_OK);
+    for (size_t off = 0; off < img->len; off += sizeof(buf)) {
+        size_t n = img->len - off < sizeof(buf) ? img->len - off : sizeof(buf);
+        assert_int_equal(tb_area_read(&a, (uint32_t)off, buf, (uint32_t)n), TB_OK);
+        assert_memory_equal(buf, img->data + off, n);
+    }
+    struct tb_slot_state st;
+    assert_int_equal(tb_boot_slot_state(&f->w.cfg, image, 1, &st), TB_OK);
+    assert_true(st.present);
+    assert_memory_equal(st.hash, image_hash(img), 32);
+}
+
+/* The device resets in the middle of an upload (its RAM is gone): the same
+ * file's first request is answered with where it stopped, and at most the
+ * chunk in flight is sent again. Another file starts from 0. */
+static void test_upload_survives_reset(void **state)
+{
+    struct fix *f = *state;
+    const struct tb_signed *img = &f->app2;
+    size_t first = 0;
+    assert_false(client_upload(f, 0, img, 700, NULL, 9800)); /* acknowledged up to 9800 */
+    reset_server(f); /* the reset: RAM is gone */
+    assert_true(client_upload(f, 0, img, 700, &first, SIZE_MAX));
+    assert_int_equal(first, 9800);
+    assert_slot_holds(f, 0, img);
+    /* the whole file is there already: done at once, after a check */
+    reset_server(f);
+    assert_true(client_upload(f, 0, img, 700, &first, SIZE_MAX));
+    assert_int_equal(first, img->len);
+    /* a different file starts a new upload */
+    reset_server(f);
+    assert_false(client_upload(f, 0, &f->app1, 700, &first, 4000));
+    assert_int_equal(first, 700);
+    reset_server(f);
+    assert_true(client_upload(f, 0, &f->app1, 700, &first, SIZE_MAX));
+    assert_int_equal(first, 4200);
+    assert_slot_holds(f, 0, &f->app1);
+    /* bytes after the recorded offset are not trusted: garbage there makes
+     * the device go back to the start of that sector */
+    reset_server(f);
+    assert_false(client_upload(f, 0, img, 700, NULL, 5600));
+    reset_server(f);
+    struct tb_area a;
+    assert_int_equal(tb_region_area(&f->w.dev, &f->w.lay.img[0].secondary, &a), TB_OK);
+    static const uint8_t garbage[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+    assert_int_equal(tb_area_program(&a, 6000, garbage, sizeof(garbage)), TB_OK);
+    assert_true(client_upload(f, 0, img, 700, &first, SIZE_MAX));
+    assert_int_equal(first, 4096);
+    assert_slot_holds(f, 0, img);
+}
+
+/* Cut the power at every flash operation of an upload; after the reset the
+ * client starts again with the same file: it resumes no earlier than the
+ * sector of what was acknowledged, and the slot ends up byte-exact. */
+static void test_sweep_upload(void **state)
+{
+    struct fix *f = *state;
+    const struct tb_signed *img = &f->app2;
+    world_snapshot(&f->w);
+    uint64_t ops0 = f->w.d.power.ops;
+    assert_true(client_upload(f, 0, img, 512, NULL, SIZE_MAX));
+    uint64_t total = f->w.d.power.ops - ops0;
+    assert_true(total > 40);
+    unsigned resumed = 0;
+    for (uint64_t k = 1; k <= total; k++) {
+        uint64_t seed = k * 7919u + 3u;
+        world_restore(&f->w, seed);
+        reset_server(f);
+        tb_simdev_arm_cut(&f->w.d, k, seed);
+        /* acknowledged: what the device answered before the cut */
+        size_t acked = 0;
+        uint8_t sha[32];
+        struct tb_hash_ctx c;
+        assert_int_equal(tb_hash_init(&c, TB_HASH_SHA256), TB_OK);
+        assert_int_equal(tb_hash_update(&c, img->data, img->len), TB_OK);
+        assert_int_equal(tb_hash_finish(&c, sha), TB_OK);
+        while (!f->w.d.power.off && acked < img->len) {
+            size_t n = img->len - acked < 512 ? img->len - acked : 512;
+            cbor_item_t *m = map();
+            if (acked == 0) {
+                add(m, "len", cbor_build_uint32((uint32_t)img->len));
+                add(m, "sha", cbor_build_bytestring(sha, 32));
+            }
+            add(m, "off", cbor_build_uint32((uint32_t)acked));
+            add(m, "data", cbor_build_bytestring(img->data + acked, n));
+            send(f, 1, 2, 1, 1, m);
+            cbor_item_t *o = get(f->body, "off");
+            if (o != NULL) {
+                acked = (size_t)cbor_get_int(o);
+            }
+        }
+        assert_true(f->w.d.power.off);
+        world_power_cycle(&f->w, seed);
+        reset_server(f);
+        size_t first = 0;
+        if (!client_upload(f, 0, img, 512, &first, SIZE_MAX)) {
+            fail_msg("cut at op %llu: the upload does not complete after the reset", (unsigned long long)k);
+        }
+        /* first: where it resumed, or 512 when it started again with the first
+         * chunk; never past the chunk in flight at the cut (its bytes may have
+         * been programmed and recorded just before it) */
+        if (first > acked + 512 || first + 4096 < acked) {
+            fail_msg("cut at op %llu: acknowledged %zu, resumed at %zu", (unsigned long long)k, acked, first);
+        }
+        resumed += first > 512;
+        assert_slot_holds(f, 0, img);
+    }
+    assert_true(resumed > total / 2);
+}
+
 /* ---- bad requests -------------------------------------------------------- */
 
 static void test_bad_requests(void **state)
@@ -403,12 +668,19 @@ static void test_bad_requests(void **state)
     expect_rc(f, TB_MGMT_EINVAL);
     /* a sha that does not match what arrived */
     uint8_t sha[32] = {1, 2, 3};
-    m = map();
-    add(m, "off", cbor_build_uint8(0));
-    add(m, "len", cbor_build_uint32(64));
-    add(m, "sha", cbor_build_bytestring(sha, 32));
-    add(m, "data", cbor_build_bytestring(f->app2.data, 64));
-    send(f, 1, 2, 1, 1, m);
+    size_t off = 0;
+    while (off < f->app2.len) {
+        size_t n = f->app2.len - off < 1000 ? f->app2.len - off : 1000;
+        m = map();
+        add(m, "off", cbor_build_uint32((uint32_t)off));
+        if (off == 0) {
+            add(m, "len", cbor_build_uint32((uint32_t)f->app2.len));
+            add(m, "sha", cbor_build_bytestring(sha, 32));
+        }
+        add(m, "data", cbor_build_bytestring(f->app2.data + off, n));
+        send(f, 1, 2, 1, 1, m);
+        off += n;
+    }
     expect_err(f, 1, TB_IMG_ERR_INVALID_HASH);
     /* test of a hash the device does not have */
     m = map();
@@ -516,6 +788,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_os, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_upload_test_confirm, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upload_resume_and_gaps, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_first_chunk_checks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_net_upload_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_version_build_number, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upload_survives_reset, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sweep_upload, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_frames, setup, teardown),
         cmocka_unit_test(test_serial_framing),
