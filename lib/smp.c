@@ -1086,8 +1086,12 @@ int tb_smp_handle(struct tb_smp_server *s, const uint8_t *req, size_t req_len, u
         return TB_E_INVAL; /* a response: nothing to answer */
     }
     struct writer w = {rsp + TB_SMP_HDR_SIZE, rsp_cap - TB_SMP_HDR_SIZE, 0, false};
-    if (req_len < TB_SMP_HDR_SIZE || h.len != req_len - TB_SMP_HDR_SIZE || h.op > TB_SMP_OP_WRITE_RSP ||
-        h.version > 1) {
+    if (req_len >= TB_SMP_HDR_SIZE && s->env.buf_size != 0 && h.len + TB_SMP_HDR_SIZE > s->env.buf_size) {
+        /* more than "mcumgr params" announced (the transport kept only its
+         * start): say so at once rather than leave the client waiting */
+        err_rc(&w, TB_MGMT_EMSGSIZE);
+    } else if (req_len < TB_SMP_HDR_SIZE || h.len != req_len - TB_SMP_HDR_SIZE || h.op > TB_SMP_OP_WRITE_RSP ||
+               h.version > 1) {
         err_rc(&w, TB_MGMT_EINVAL); /* truncated, or the length does not match */
     } else if (parse_map(req + TB_SMP_HDR_SIZE, h.len, &r) != TB_OK) {
         err_rc(&w, TB_MGMT_EINVAL); /* not a CBOR map */

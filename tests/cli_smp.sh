@@ -182,6 +182,9 @@ S="--conn serial:$PTY,baud=115200"
 expect_rc 0 $T $S echo "over a UART"
 grep -q "over a UART" "$W/out" && ok || bad "serial echo"
 expect_rc 0 $T $S image upload "$W/v1.bin"
+# with nobody on the line between commands, the device files still catch up
+sleep 0.8
+cmp -s -n "$(stat -c %s "$W/v1.bin")" "$W/v1.bin" "$W/dk/qspi.bin" && ok || bad "serial: the flash files are not current"
 expect_rc 0 $T $S --json image list
 grep -q '"image":0,"slot":1,"version":"1.0.0"' "$W/out" && ok || bad "serial upload: $(cat "$W/out")"
 expect_rc 0 $T $S image test "$(hash_of 0 1)"

@@ -428,7 +428,7 @@ static void test_version_build_number(void **state)
     struct fix *f = *state;
     struct tb_sign_opts o = {.version = {3, 2, 1, 7}, .slot_size = SLOT};
     struct tb_signed v = make_signed_opts(&o, 12, 5, NULL);
-    upload(f, 0, v.data, v.len, 1000, SIZE_MAX);
+    upload(f, 0, v.data, v.len, 900, SIZE_MAX);
     struct entry e[4];
     int n = list(f, e, 4);
     assert_int_equal(n, 3);
@@ -670,7 +670,7 @@ static void test_bad_requests(void **state)
     uint8_t sha[32] = {1, 2, 3};
     size_t off = 0;
     while (off < f->app2.len) {
-        size_t n = f->app2.len - off < 1000 ? f->app2.len - off : 1000;
+        size_t n = f->app2.len - off < 900 ? f->app2.len - off : 900;
         m = map();
         add(m, "off", cbor_build_uint32((uint32_t)off));
         if (off == 0) {
@@ -688,6 +688,20 @@ static void test_bad_requests(void **state)
     add(m, "confirm", cbor_build_bool(false));
     send(f, 1, 2, 1, 0, m);
     expect_err(f, 1, TB_IMG_ERR_HASH_NOT_FOUND);
+    /* more than the announced buffer (1024 here), of which the transport kept
+     * the start: "message too large" at once, with the request's header */
+    uint8_t big[1100];
+    memset(big, 0, sizeof(big));
+    h = (struct tb_smp_hdr){2, 1, 0, 3000, 1, 91, 1};
+    tb_smp_hdr_encode(&h, big);
+    send_raw(f, big, 1024);
+    expect_rc(f, TB_MGMT_EMSGSIZE);
+    assert_int_equal(f->rh.seq, 91);
+    assert_int_equal(f->rh.op, 3);
+    h.len = sizeof(big) - 8;
+    tb_smp_hdr_encode(&h, big);
+    send_raw(f, big, sizeof(big));
+    expect_rc(f, TB_MGMT_EMSGSIZE);
     /* a response frame is not answered */
     h = (struct tb_smp_hdr){3, 1, 0, 1, 0, 1, 0};
     tb_smp_hdr_encode(&h, msg);
@@ -776,6 +790,19 @@ static void test_serial_framing(void **state)
     }
     assert_int_equal(got, sizeof(big));
     assert_memory_equal(msg, big, sizeof(big));
+    /* a message larger than the receiver's buffer comes up cut, header intact */
+    memset(&rx, 0, sizeof(rx));
+    struct tb_smp_hdr bh = {2, 1, 0, sizeof(big) - 8, 1, 42, 1}, got_h;
+    tb_smp_hdr_encode(&bh, big);
+    n = tb_serial_encode(big, sizeof(big), out, sizeof(out));
+    got = tb_serial_feed(&rx, out, n, &used, msg, 512);
+    assert_true(got >= 8 && got <= 512);
+    tb_smp_hdr_decode(msg, &got_h);
+    assert_int_equal(got_h.seq, 42);
+    assert_int_equal(got_h.len, sizeof(big) - 8);
+    /* ... and the lines after it are not taken for a new frame */
+    got = tb_serial_feed(&rx, out + used, n - used, &used, msg, 512);
+    assert_int_equal(got, 0);
     /* a flipped bit: the frame is dropped */
     n = tb_serial_encode(params, sizeof(params), out, sizeof(out));
     out[5] = out[5] == 'A' ? 'B' : 'A';

@@ -1090,11 +1090,17 @@ static int cmd_run(int argc, char **argv)
     uint32_t received = 0;
     static uint8_t in[512];
     size_t in_len = 0, in_off = 0;
+    bool hup = false;
     while (!stop_requested && (until == 0 || time(NULL) < until)) {
         struct pollfd pfd[2] = {{fd, POLLIN, 0}, {pty, POLLIN, 0}};
         /* bytes already read from the line may hold another frame: no waiting then */
         bool serial_ready = pty >= 0 && in_off < in_len;
-        if (!serial_ready && poll(pfd, pty >= 0 ? 2 : 1, 200) <= 0) {
+        /* with nobody on the line the pty reports POLLHUP at once: leave it
+         * out of this poll, so UDP is served at once and idle time passes */
+        int nfds = pty >= 0 && !hup ? 2 : 1;
+        int pr = serial_ready ? 1 : poll(pfd, (nfds_t)nfds, hup ? 50 : 200);
+        hup = false;
+        if (pr <= 0) {
             /* idle: the flash files catch up (a board keeps its flash; the files are that flash) */
             if (dirty && sim_save(&s) != 0) {
                 exit_code = TB_EXIT_FAIL;
@@ -1123,7 +1129,7 @@ static int cmd_run(int argc, char **argv)
             n = (ssize_t)got;
             via_serial = true;
         } else if (pty >= 0 && (pfd[1].revents & (POLLHUP | POLLERR))) {
-            usleep(50000); /* nobody on the line yet */
+            hup = true; /* nobody on the line yet */
             continue;
         }
         if (drop_n > 0 && n > 0 && ++received >= drop_at && received < drop_at + drop_n) {
