@@ -434,8 +434,38 @@ static void version_str(const struct tb_image_version *v, char *out)
 
 /* tb_boot_slot_state, and for a net image the journal does not know yet
  * (flashed in the factory), what the bootloader saw the net core run. */
+static int slot_state(const struct tb_smp_server *s, int image, int slot, struct tb_slot_state *st);
+
+/* Slot 1 as MCUboot users know it: the secondary's image, or, when it holds
+ * nothing new (empty, or a copy of what runs), the previous image kept in
+ * the backup. *backup says which. */
+static int slot1_state(const struct tb_smp_server *s, int image, struct tb_slot_state *st, bool *backup)
+{
+    struct tb_slot_state pri, bak;
+    *backup = false;
+    int rc = tb_boot_slot_state(s->env.cfg, image, 1, st);
+    if (rc == TB_OK) {
+        rc = slot_state(s, image, 0, &pri);
+    }
+    if (rc != TB_OK || (st->present && (!pri.present || memcmp(st->hash, pri.hash, 32) != 0))) {
+        return rc;
+    }
+    rc = tb_boot_backup_state(s->env.cfg, image, &bak);
+    if (rc == TB_OK && bak.present && (!pri.present || memcmp(bak.hash, pri.hash, 32) != 0)) {
+        *st = bak;
+        *backup = true;
+    } else if (rc == TB_OK && st->present) {
+        memset(st, 0, sizeof(*st)); /* a copy of what runs: nothing to offer */
+    }
+    return rc;
+}
+
 static int slot_state(const struct tb_smp_server *s, int image, int slot, struct tb_slot_state *st)
 {
+    bool backup;
+    if (slot == 1) {
+        return slot1_state(s, image, st, &backup);
+    }
     int rc = tb_boot_slot_state(s->env.cfg, image, slot, st);
     const struct tb_boot_record *rec = s->env.rec;
     if (rc == TB_OK && slot == 0 && !st->present && rec != NULL && image < rec->image_count &&
@@ -535,7 +565,8 @@ static void state_write(struct tb_smp_server *s, const struct tb_smp_hdr *h, con
         for (int i = 0; i < cfg->layout->image_count && !found && rc == TB_OK; i++) {
             for (int k = 0; k < 2 && !found; k++) {
                 struct tb_slot_state t;
-                rc = slot_state(s, i, k, &t);
+                bool backup = false;
+                rc = k == 1 ? slot1_state(s, i, &t, &backup) : slot_state(s, i, k, &t);
                 if (rc != TB_OK || !t.present || memcmp(t.hash, hash, 32) != 0) {
                     continue;
                 }
@@ -547,6 +578,8 @@ static void state_write(struct tb_smp_server *s, const struct tb_smp_hdr *h, con
                         return;
                     }
                     rc = tb_boot_confirm(cfg, i);
+                } else if (backup) {
+                    rc = tb_boot_request_backup(cfg, i, hash, confirm); /* back to the previous image */
                 } else {
                     rc = tb_boot_request(cfg, i, confirm);
                 }

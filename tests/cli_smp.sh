@@ -73,6 +73,16 @@ expect_rc 0 $T $C image confirm
 expect_rc 0 $T $C reset
 sleep 0.5
 $T $C --json image list | grep -q "\"image\":0,\"slot\":0,\"version\":\"2.0.0\",\"hash\":\"$H2\",\"bootable\":true,\"pending\":false,\"confirmed\":true,\"active\":true" && ok || bad "v2 not confirmed"
+# as with MCUboot, the previous image shows in slot 1, and testing its hash goes back to it
+H1=$($T image verify "$W/v1.bin" | awk '/digest/ {print $3}')
+[ "$(hash_of 0 1)" = "$H1" ] && ok || bad "slot 1 does not show the previous image: $($T $C --json image list)"
+expect_rc 0 $T $C image test "$H1"
+expect_rc 0 $T $C reset
+sleep 0.5
+$T $C --json image list | grep -q "\"image\":0,\"slot\":0,\"version\":\"1.0.0\",\"hash\":\"$H1\",\"bootable\":true,\"pending\":false,\"confirmed\":false,\"active\":true" && ok || bad "previous image not restored as a test: $($T $C --json image list)"
+expect_rc 0 $T $C reset
+sleep 0.5
+[ "$(hash_of 0 0)" = "$H2" ] && ok || bad "v2 did not come back after the test of v1"
 
 # net core: image 1 with test, reset -> both boot; the net image is image 1 slot 0
 expect_rc 0 $T $C image upload -n 1 "$W/n2.bin"

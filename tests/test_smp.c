@@ -437,6 +437,111 @@ static void test_version_build_number(void **state)
     tb_signed_free(&v);
 }
 
+
+/* ---- the previous image in slot 1, as MCUboot users know it ---------------- */
+
+static void state_req(struct fix *f, const uint8_t *hash, bool confirm)
+{
+    cbor_item_t *m = map();
+    add(m, "hash", cbor_build_bytestring(hash, 32));
+    add(m, "confirm", cbor_build_bool(confirm));
+    send(f, 1, 2, 1, 0, m);
+    assert_non_null(get(f->body, "images"));
+}
+
+static void assert_boots(struct fix *f, const struct tb_signed *img, bool confirmed)
+{
+    assert_int_equal(tb_boot_go(&f->w.cfg, &f->rec), TB_OK);
+    assert_true(f->rec.img[0].valid);
+    assert_memory_equal(f->rec.img[0].to_hash, image_hash(img), 32);
+    assert_int_equal(f->rec.img[0].confirmed, confirmed);
+}
+
+/* v1 confirmed, then v2 uploaded, tested and confirmed: v1 is in the backup. */
+static void upgrade_to_v2(struct fix *f)
+{
+    upload(f, 0, f->app2.data, f->app2.len, 700, SIZE_MAX);
+    state_req(f, image_hash(&f->app2), false);
+    assert_boots(f, &f->app2, false);
+    cbor_item_t *m = map();
+    add(m, "confirm", cbor_build_bool(true));
+    send(f, 1, 2, 1, 0, m);
+    assert_boots(f, &f->app2, true);
+}
+
+static void test_backup_in_slot1(void **state)
+{
+    struct fix *f = *state;
+    struct entry e[4];
+    upgrade_to_v2(f);
+    /* the secondary holds a copy of what runs: slot 1 shows the backup's v1 */
+    int n = list(f, e, 4);
+    assert_int_equal(n, 3);
+    assert_int_equal(e[1].image, 0);
+    assert_int_equal(e[1].slot, 1);
+    assert_string_equal(e[1].version, "1.0.0");
+    assert_memory_equal(e[1].hash, image_hash(&f->app1), 32);
+    assert_true(e[1].bootable && !e[1].pending);
+    /* test it: pending; the next reset runs v1 as a test, v2 is now the backup */
+    state_req(f, image_hash(&f->app1), false);
+    n = list(f, e, 4);
+    assert_true(e[1].pending && !e[1].permanent);
+    assert_boots(f, &f->app1, false);
+    assert_int_equal(f->rec.img[0].action, TB_ACT_UPGRADE_TEST);
+    n = list(f, e, 4);
+    assert_memory_equal(e[1].hash, image_hash(&f->app2), 32);
+    /* not confirmed: v2 comes back */
+    assert_boots(f, &f->app2, true);
+    assert_int_equal(f->rec.img[0].action, TB_ACT_REVERT);
+    /* confirm of its hash: back to v1 for good */
+    n = list(f, e, 4);
+    assert_memory_equal(e[1].hash, image_hash(&f->app1), 32);
+    state_req(f, image_hash(&f->app1), true);
+    n = list(f, e, 4);
+    assert_true(e[1].pending && e[1].permanent);
+    assert_boots(f, &f->app1, true);
+    assert_int_equal(f->rec.img[0].action, TB_ACT_UPGRADE_PERM);
+    assert_boots(f, &f->app1, true);
+    assert_int_equal(f->rec.img[0].action, TB_ACT_NONE);
+    /* a new upload shows in slot 1 instead of the backup */
+    upload(f, 0, f->app2.data, f->app2.len, 700, 2100);
+    upload(f, 0, f->app2.data, f->app2.len, 700, SIZE_MAX);
+    n = list(f, e, 4);
+    assert_memory_equal(e[1].hash, image_hash(&f->app2), 32);
+}
+
+/* Cut the power at every flash operation of the boot that restores the
+ * backup as a test: the boot after it runs v1 as a test, the next one goes
+ * back to v2, confirmed. */
+static void test_sweep_restore_backup(void **state)
+{
+    struct fix *f = *state;
+    upgrade_to_v2(f);
+    state_req(f, image_hash(&f->app1), false);
+    world_snapshot(&f->w);
+    uint64_t ops0 = f->w.d.power.ops;
+    assert_boots(f, &f->app1, false);
+    uint64_t total = f->w.d.power.ops - ops0;
+    assert_true(total > 10);
+    for (uint64_t k = 1; k <= total; k++) {
+        uint64_t seed = k * 104729u + 7u;
+        world_restore(&f->w, seed);
+        tb_simdev_arm_cut(&f->w.d, k, seed);
+        int rc = tb_boot_go(&f->w.cfg, &f->rec);
+        if (rc != TB_E_POWER) {
+            fail_msg("cut at op %llu: boot returned %d, not a power cut", (unsigned long long)k, rc);
+        }
+        world_power_cycle(&f->w, seed);
+        rc = tb_boot_go(&f->w.cfg, &f->rec);
+        if (rc != TB_OK || memcmp(f->rec.img[0].to_hash, image_hash(&f->app1), 32) != 0 || f->rec.img[0].confirmed) {
+            fail_msg("cut at op %llu: after the reset v1 does not run as a test (rc %d)", (unsigned long long)k, rc);
+        }
+        assert_boots(f, &f->app2, true);
+        assert_boots(f, &f->app2, true);
+        assert_int_equal(f->rec.img[0].action, TB_ACT_NONE);
+    }
+}
+
 /* ---- uploads that survive a reset ------------------------------------------ */
 
 /* The device resets: the server starts again with nothing in RAM. */
@@ -818,6 +923,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_first_chunk_checks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_net_upload_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_version_build_number, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_backup_in_slot1, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sweep_restore_backup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upload_survives_reset, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sweep_upload, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
