@@ -46,8 +46,13 @@ long: deps
 	cmake --build $(BUILD) -j$(JOBS)
 	ctest --test-dir $(BUILD) --output-on-failure -L long
 
-demo: build
-	bash scripts/demo.sh $(BUILD)/bin/twinboot
+# The demo builds quietly (the build's log is shown only if it fails).
+demo: deps
+	@echo "make demo: building twinboot (log: $(BUILD)/build.log)"
+	@{ cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS) && \
+	   cmake --build $(BUILD) -j$(JOBS) -- --no-print-directory; } > $(BUILD).log 2>&1 || { cat $(BUILD).log; exit 1; }
+	@mv -f $(BUILD).log $(BUILD)/build.log
+	@bash scripts/demo.sh $(BUILD)/bin/twinboot
 
 bench: build
 	bash bench/run.sh $(BUILD)

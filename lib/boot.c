@@ -147,7 +147,9 @@ static int admissible(struct run *runs, int n, int image, const struct tb_image_
     const struct tb_boot_config *cfg = runs[image].c.cfg;
     const struct tb_image_info *to = &runs[image].si;
     if (from != NULL && cfg->downgrade_prevention) {
-        if (cfg->sec_cnt_downgrade) {
+        /* a net image's security counter is not readable from the app core
+         * (only its version is, from the journal or INFO): versions decide */
+        if (cfg->sec_cnt_downgrade && runs[image].ops != NULL) {
             if (from->has_sec_cnt && (!to->has_sec_cnt || to->sec_cnt < from->sec_cnt)) {
                 return TB_E_BOOT_SEC_CNT;
             }
@@ -630,10 +632,35 @@ static int validate_pending(struct run *r)
 static int admit(struct run *runs, int n, int i, const struct tb_image_version *newv[])
 {
     struct run *r = &runs[i];
+    struct tb_image_info running;
+    const struct tb_image_info *from = r->ops != NULL && r->prc == TB_OK ? &r->pi : NULL;
+    if (r->src == TB_OK && r->ops == NULL && r->c.cfg->downgrade_prevention) {
+        /* the net core's image: the version it runs now */
+        const struct tb_image_version *now[TB_MAX_IMAGES] = {NULL, NULL};
+        memset(&running, 0, sizeof(running));
+        int rc = version_after(runs, n, i, now, &running.hdr.ver);
+        if (fatal(rc)) {
+            return rc;
+        }
+        from = rc == TB_OK ? &running : NULL;
+    }
     if (r->src == TB_OK) {
-        r->src = admissible(runs, n, i, r->ops != NULL && r->prc == TB_OK ? &r->pi : NULL, newv);
+        r->src = admissible(runs, n, i, from, newv);
     }
     return r->src;
+}
+
+/* An install the strategy could not carry out: the request is refused as a
+ * validation refusal is, unless the net core did not answer at all (then the
+ * request stays for the next reset: the image was never judged). */
+static int install_failed(struct run *r, struct tb_boot_image_record *rec, int rc)
+{
+    if (rc == TB_E_NC_TIMEOUT) {
+        rec->action = TB_ACT_REFUSED;
+        rec->reason = rc;
+        return TB_OK;
+    }
+    return refuse(r, rec, rc);
 }
 
 int tb_boot_go(const struct tb_boot_config *cfg, struct tb_boot_record *rec)
@@ -726,9 +753,10 @@ int tb_boot_go(const struct tb_boot_config *cfg, struct tb_boot_record *rec)
             if (rc == TB_OK) {
                 rc = install(&runs[0], &rec->img[0], runs[1].si.hash);
             } else if (!fatal(rc)) {
-                rec->img[1].action = TB_ACT_REFUSED;
-                rec->img[1].reason = rc;
-                rc = refuse(&runs[0], &rec->img[0], TB_E_BOOT_SET);
+                rc = install_failed(&runs[1], &rec->img[1], rc);
+                if (rc == TB_OK) {
+                    rc = refuse(&runs[0], &rec->img[0], TB_E_BOOT_SET);
+                }
                 rec->img[0].set = rec->img[1].set = 1;
             }
             if (rc != TB_OK) {
@@ -742,6 +770,7 @@ int tb_boot_go(const struct tb_boot_config *cfg, struct tb_boot_record *rec)
             if (!r->active || !pending(r)) {
                 continue;
             }
+            /* a refusal is this image's verdict only: r->src keeps it for the install loop */
             rc = validate_pending(r);
             if (rc == TB_OK) {
                 rc = admit(runs, n, i, newv);
@@ -766,16 +795,14 @@ int tb_boot_go(const struct tb_boot_config *cfg, struct tb_boot_record *rec)
             if (!r->active) {
                 continue;
             }
+            rc = TB_OK;
             if (pending(r)) {
-                rc = r->src;
-                if (rc != TB_OK) {
-                    rc = refuse(r, &rec->img[i], rc);
+                if (r->src != TB_OK) {
+                    rc = refuse(r, &rec->img[i], r->src);
                 } else {
                     rc = install(r, &rec->img[i], partner[i]);
                     if (rc != TB_OK && !fatal(rc)) {
-                        rec->img[i].action = TB_ACT_REFUSED;
-                        rec->img[i].reason = rc;
-                        rc = TB_OK;
+                        rc = install_failed(r, &rec->img[i], rc);
                     }
                 }
             } else if (r->type == TB_SWAP_REVERT) {

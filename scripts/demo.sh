@@ -28,7 +28,18 @@ judge() {
     if "$@"; then rows+=("ok   | $name"); printf '   -> ok: %s\n' "$name"
     else rows+=("FAIL | $name"); printf '   -> UNEXPECTED: %s\n' "$name"; failed=1; fi
 }
-run() { printf '$ twinboot %s\n' "${*/#--conn udp:127.0.0.1:$PORT /}"; "$T" "$@" 2>&1 | sed 's/^/    /'; }
+# run ARGS...: show the command as a user types it (no --conn, short paths and
+# hashes), then the client's words that matter: no per-10% progress lines, no
+# full image list (the device's own account follows every reset).
+run() {
+    local shown="$*"
+    shown="${shown#--conn udp:127.0.0.1:$PORT }"
+    shown="${shown//$W\//}"
+    shown=$(sed -E 's/\b([0-9a-f]{12})[0-9a-f]{52}\b/\1…/g' <<<"$shown")
+    printf '$ twinboot %s\n' "$shown"
+    "$T" "$@" 2>&1 | grep -Ev '^upload: +[0-9]+% |^Images:|^ +(image=|version:|bootable:|flags:|hash:)' |
+        sed -e "s|$W/||g" -e 's/^ *//' -e 's/^/    /'
+}
 start_device() { # another loopback port if this one is taken
     for _try in 1 2 3; do
         "$T" sim run "$DK" --udp 127.0.0.1:$PORT --for 600 "$@" >>"$W/device.log" 2>&1 &
@@ -45,8 +56,13 @@ slot_version() { "$T" $C --json image list | tr '{' '\n' | grep "\"image\":$1,\"
 slot_hash() { "$T" $C --json image list | tr '{' '\n' | grep "\"image\":$1,\"slot\":$2," | sed 's/.*"hash":"\([0-9a-f]*\)".*/\1/'; }
 slot_flag() { "$T" $C --json image list | tr '{' '\n' | grep "\"image\":$1,\"slot\":$2," | grep -q "\"$3\":true"; }
 runs() { [ "$(slot_version 0 0)" = "$1" ] && [ "$(slot_version 1 0)" = "$2" ]; }
-reset_device() { run $C reset; sleep 0.7; tail -n 6 "$W/device.log" | sed -n '/\[bootloader\]/,$p' | sed 's/^/    device: /'; }
-
+# reset, then what the device said since: power, bootloaders, both cores
+reset_device() {
+    local from=$(( $(wc -l < "$W/device.log") + 1 ))
+    run $C reset
+    sleep 0.7
+    tail -n +"$from" "$W/device.log" | grep -v "reset requested over SMP" | sed 's/^/    device: /'
+}
 say "0. setup: a signing key, app and net images (imgtool's format), a blank nRF5340 DK"
 "$T" image keygen -t ecdsa-p256 -k "$W/key.pem" >/dev/null 2>&1
 { head -c 512 /dev/zero; head -c 120000 /dev/urandom; } > "$W/app.bin"
@@ -59,7 +75,7 @@ done
 "$T" sim load "$DK" --slot primary "$W/app-1.0.0.bin" >/dev/null
 "$T" sim load "$DK" --image 1 --confirm "$W/net-1.0.0.bin" >/dev/null
 start_device
-run $C image list
+sed 's/^/    device: /' "$W/device.log"
 judge "factory: app 1.0.0 and net 1.0.0 run" runs 1.0.0 1.0.0
 
 say "1. app update: upload, test, reset -> new app runs; reset without confirm -> reverted"
@@ -113,7 +129,7 @@ start_device --cut-after 150
 run $C image test "$(slot_hash 0 1)"
 run $C image test "$(slot_hash 1 1)"
 reset_device
-grep -q "cut during the bootloaders' flash work" "$W/device.log" && echo "    device: [power] cut at flash operation 150, powered up again"
+judge "the power was cut in the bootloaders' work" grep -q "cut during flash operation 150" "$W/device.log"
 judge "after the cut the device boots a valid pair (the new set, as a test)" runs 3.0.0 1.0.0
 reset_device
 judge "not confirmed: the old pair is back" runs 2.0.0 3.0.0

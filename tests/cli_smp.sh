@@ -210,7 +210,7 @@ H1=$(hash_of 0 1)   # v1, left in slot 1 by the serial test (which was not confi
 expect_rc 0 $T $C image test "$H1"
 expect_rc 0 $T $C reset
 sleep 1
-grep -q "cut during the bootloaders' flash work" "$W/run.log" && ok || bad "no cut: $(cat "$W/run.log")"
+grep -q "cut during flash operation 40 of the bootloaders" "$W/run.log" && ok || bad "no cut: $(cat "$W/run.log")"
 grep -q "resumed an operation" "$W/run.log" && ok || bad "not resumed: $(cat "$W/run.log")"
 $T $C --json image list | grep -q "\"image\":0,\"slot\":0,\"version\":\"1.0.0\"" && ok || bad "after the cut"
 stop

@@ -15,6 +15,7 @@
 #include "harness.h"
 #include "twinboot/error.h"
 #include "twinboot/netcore.h"
+#include "twinboot/trailer.h"
 
 #define SLOT 0xa000U   /* app slots: 10 sectors */
 #define NSEC 0x9000U   /* net secondary */
@@ -431,6 +432,180 @@ static void test_resend_broken_net_image(void **state)
     device_free(&w, &p);
 }
 
+/* ---- a pending image 1 refused: never a stopped device ---------------------- */
+
+enum bad_net {
+    BAD_KEY, BAD_TRUNCATED, BAD_RANDOM, BAD_NON_BOOTABLE, BAD_TOO_LARGE, BAD_DEPENDENCY, BAD_DOWNGRADE, BAD_COUNT
+};
+
+/* Put a bad image 1 of kind k in the net secondary and request it for test;
+ * the reason the engine must give. The device runs app1 and net1 (1.0.0). */
+static int put_bad_net(struct world *w, enum bad_net k)
+{
+    struct tb_sign_opts o;
+    tb_sign_opts_default(&o);
+    o.slot_size = NSEC;
+    o.version = (struct tb_image_version){2, 0, 0, 0};
+    struct tb_signed s = {0};
+    int why = TB_OK;
+    switch (k) {
+    case BAD_KEY: /* signed by a key the device does not trust */
+        s = make_signed_opts(&o, 14, 40, "key-ecdsa-p256-other.pem");
+        why = TB_E_IMG_UNKNOWN_KEY;
+        break;
+    case BAD_TRUNCATED: /* an upload cut short: the TLVs are missing */
+        s = make_signed_opts(&o, 14, 41, NULL);
+        memset(s.data + s.image_len / 2, 0xff, s.len - s.image_len / 2);
+        why = TB_E_IMG_TLV_MAGIC;
+        break;
+    case BAD_RANDOM:
+        s = make_signed_opts(&o, 14, 42, NULL);
+        for (size_t i = 0; i < s.len; i++) {
+            s.data[i] = (uint8_t)(i * 2654435761u >> 13);
+        }
+        why = TB_E_IMG_MAGIC;
+        break;
+    case BAD_NON_BOOTABLE:
+        o.non_bootable = true;
+        s = make_signed_opts(&o, 14, 43, NULL);
+        why = TB_E_IMG_NON_BOOTABLE;
+        break;
+    case BAD_TOO_LARGE: /* fits the 36 KiB secondary, not the 32 KiB net slot */
+        s = make_signed_opts(&o, 33, 44, NULL);
+        why = TB_E_IMG_TOO_LARGE;
+        break;
+    case BAD_DEPENDENCY: /* needs app >= 5.0.0 */
+        o.deps[0] = (struct tb_image_dep){0, {5, 0, 0, 0}};
+        o.ndeps = 1;
+        s = make_signed_opts(&o, 14, 45, NULL);
+        why = TB_E_BOOT_DEPENDENCY;
+        break;
+    case BAD_DOWNGRADE: /* 0.9.0 under downgrade prevention */
+        o.version = (struct tb_image_version){0, 9, 0, 0};
+        s = make_signed_opts(&o, 14, 46, NULL);
+        w->cfg.downgrade_prevention = true;
+        why = TB_E_BOOT_DOWNGRADE;
+        break;
+    default:
+        fail();
+    }
+    put_region(w, &w->lay.img[1].secondary, &s);
+    assert_int_equal(tb_boot_request(&w->cfg, 1, false), TB_OK);
+    tb_signed_free(&s);
+    return why;
+}
+
+static bool request_pending(struct world *w, int image)
+{
+    struct tb_trailer_state t;
+    struct tb_area a;
+    assert_int_equal(tb_region_area(&w->dev, &w->lay.img[image].secondary, &a), TB_OK);
+    assert_int_equal(tb_trailer_read(&a, w->lay.max_align, &t), TB_OK);
+    return t.magic == TB_MAGIC_GOOD;
+}
+
+static void test_bad_net_image_refused(void **state)
+{
+    (void)state;
+    static const char *const names[BAD_COUNT] = {"untrusted key", "truncated",  "random bytes", "non-bootable",
+                                                 "too large",     "dependency", "downgrade"};
+    for (int k = 0; k < BAD_COUNT; k++) {
+        /* alone, with image 0's own request in the same reset (a set), and
+         * with image 0 requested in the boot after */
+        for (int with_app = 0; with_app < 2; with_app++) {
+            struct world w;
+            struct pair p;
+            struct tb_boot_record rec;
+            print_message("bad net image: %s%s\n", names[k], with_app ? ", in a set with app 2" : "");
+            device_with_pair(&w, &p);
+            int why = put_bad_net(&w, (enum bad_net)k);
+            if (with_app) {
+                put_region(&w, &w.lay.img[0].secondary, &p.app2);
+                assert_int_equal(tb_boot_request(&w.cfg, 0, false), TB_OK);
+            }
+            assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
+            assert_int_equal(rec.img[1].action, TB_ACT_REFUSED);
+            assert_int_equal(rec.img[1].reason, why);
+            if (with_app) {
+                assert_int_equal(rec.img[0].action, TB_ACT_REFUSED);
+                assert_int_equal(rec.img[0].reason, TB_E_BOOT_SET);
+                assert_false(request_pending(&w, 0));
+            } else {
+                assert_int_equal(rec.img[0].action, TB_ACT_NONE);
+            }
+            assert_false(request_pending(&w, 1));
+            assert_pair(&w, &rec, &p.app1, true, &p.net1, true);
+            /* every later boot: the same pair, nothing to do */
+            assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
+            assert_int_equal(rec.img[1].action, TB_ACT_NONE);
+            assert_pair(&w, &rec, &p.app1, true, &p.net1, true);
+            /* and the device still updates: app 2 alone, then net 2 */
+            put_region(&w, &w.lay.img[0].secondary, &p.app2);
+            assert_int_equal(tb_boot_request(&w.cfg, 0, true), TB_OK);
+            assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
+            assert_int_equal(rec.img[0].action, TB_ACT_UPGRADE_PERM);
+            put_region(&w, &w.lay.img[1].secondary, &p.net2);
+            assert_int_equal(tb_boot_request(&w.cfg, 1, true), TB_OK);
+            assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
+            assert_int_equal(rec.img[1].action, TB_ACT_UPGRADE_PERM);
+            assert_pair(&w, &rec, &p.app2, true, &p.net2, true);
+            device_free(&w, &p);
+        }
+    }
+}
+
+/* Image 0 requested while a bad image 1 sits in its secondary without a
+ * request of its own: image 0 goes in; image 1's leftovers change nothing. */
+static void test_bad_net_image_beside_app_update(void **state)
+{
+    (void)state;
+    struct world w;
+    struct pair p;
+    struct tb_boot_record rec;
+    device_with_pair(&w, &p);
+    (void)put_bad_net(&w, BAD_KEY);
+    assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK); /* refused, request cleared */
+    put_region(&w, &w.lay.img[0].secondary, &p.app2);
+    assert_int_equal(tb_boot_request(&w.cfg, 0, false), TB_OK);
+    assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
+    assert_int_equal(rec.img[0].action, TB_ACT_UPGRADE_TEST);
+    assert_int_equal(rec.img[1].action, TB_ACT_NONE);
+    assert_pair(&w, &rec, &p.app2, false, &p.net1, true);
+    device_free(&w, &p);
+}
+
+/* Downgrade prevention judges image 1 by the version the net core runs. */
+static void test_net_downgrade_prevention(void **state)
+{
+    (void)state;
+    struct world w;
+    struct pair p;
+    struct tb_boot_record rec;
+    device_with_pair(&w, &p);
+    w.cfg.downgrade_prevention = true;
+    put_region(&w, &w.lay.img[1].secondary, &p.net2);
+    assert_int_equal(tb_boot_request(&w.cfg, 1, true), TB_OK);
+    assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
+    assert_pair(&w, &rec, &p.app1, true, &p.net2, true);
+    put_region(&w, &w.lay.img[1].secondary, &p.net1);
+    assert_int_equal(tb_boot_request(&w.cfg, 1, false), TB_OK);
+    assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
+    assert_int_equal(rec.img[1].action, TB_ACT_REFUSED);
+    assert_int_equal(rec.img[1].reason, TB_E_BOOT_DOWNGRADE);
+    assert_pair(&w, &rec, &p.app1, true, &p.net2, true);
+    /* an equal version is allowed, as for image 0 */
+    w.cfg.sec_cnt_downgrade = true; /* net images are judged by version in this mode too */
+    put_region(&w, &w.lay.img[1].secondary, &p.net1);
+    assert_int_equal(tb_boot_request(&w.cfg, 1, false), TB_OK);
+    assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
+    assert_int_equal(rec.img[1].reason, TB_E_BOOT_DOWNGRADE);
+    put_region(&w, &w.lay.img[1].secondary, &p.net2);
+    assert_int_equal(tb_boot_request(&w.cfg, 1, false), TB_OK);
+    assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
+    assert_int_equal(rec.img[1].action, TB_ACT_UPGRADE_TEST);
+    device_free(&w, &p);
+}
+
 /* ---- sweeps ---------------------------------------------------------------- */
 
 struct expect {
@@ -534,6 +709,30 @@ static void test_sweep_set_update_revert_confirm(void **state)
     device_free(&w, &p);
 }
 
+/* Power cut at every flash operation of a refused image 1 (alone and in a set). */
+static void test_sweep_net_refusal(void **state)
+{
+    (void)state;
+    unsigned n = 0;
+    for (int k = 0; k < BAD_COUNT; k++) {
+        for (int with_app = 0; with_app < 2; with_app++) {
+            struct world w;
+            struct pair p;
+            device_with_pair(&w, &p);
+            (void)put_bad_net(&w, (enum bad_net)k);
+            if (with_app) {
+                put_region(&w, &w.lay.img[0].secondary, &p.app2);
+                assert_int_equal(tb_boot_request(&w.cfg, 0, false), TB_OK);
+            }
+            world_snapshot(&w);
+            struct expect e = {&p.app1, &p.net1, true, true, &p.app1, &p.net1, true, true};
+            n += sweep(&w, &e, 3);
+            device_free(&w, &p);
+        }
+    }
+    print_message("net refusals (7 kinds, alone and in a set): %u power cuts swept\n", n);
+}
+
 /* The application confirms image 1 and the power goes during that write. */
 static void test_cut_during_net_confirm(void **state)
 {
@@ -571,6 +770,10 @@ int main(void)
         cmocka_unit_test(test_silent_net_core),
         cmocka_unit_test(test_resend_broken_net_image),
         cmocka_unit_test(test_cut_during_net_confirm),
+        cmocka_unit_test(test_bad_net_image_refused),
+        cmocka_unit_test(test_bad_net_image_beside_app_update),
+        cmocka_unit_test(test_net_downgrade_prevention),
+        cmocka_unit_test(test_sweep_net_refusal),
         cmocka_unit_test(test_sweep_net_update_and_revert),
         cmocka_unit_test(test_sweep_set_update_revert_confirm),
     };

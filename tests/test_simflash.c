@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sys/stat.h>
 
 #include "twinboot/error.h"
 #include "twinboot/sim.h"
@@ -776,8 +777,8 @@ static void test_max_sector_erases(void **state)
 static void rm_device_dir(const char *dir)
 {
     char path[512];
-    const char *extra[] = {"app.bin", "net.bin", "qspi.bin"};
-    for (size_t i = 0; i < 3; i++) {
+    const char *extra[] = {"app.bin", "net.bin", "qspi.bin", "extra.txt", "lock", "save.log", "save.log.tmp"};
+    for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++) {
         assert_true(snprintf(path, sizeof(path), "%s/%s", dir, extra[i]) < (int)sizeof(path));
         (void)unlink(path); /* may be absent in the error cases */
     }
@@ -848,6 +849,145 @@ static void test_save_load_round_trip(void **state)
     assert_int_equal(rmdir(base), 0);
 }
 
+/* The state a device directory holds: each flash's bytes and one extra file. */
+static bool dir_holds(const char *dir, struct tb_simdev *ref, const char *extra)
+{
+    struct tb_simdev *e = malloc(sizeof(*e));
+    assert_non_null(e);
+    assert_int_equal(tb_simdev_init(e), TB_OK);
+    char err[256];
+    int rc = tb_simdev_load_err(e, dir, err, sizeof(err));
+    if (rc != TB_OK) {
+        fail_msg("load after an interrupted save: %s", err);
+    }
+    bool same = true;
+    for (int i = 0; i < TB_SIM_NFLASH; i++) {
+        same = same && memcmp(e->fl[i].mem, ref->fl[i].mem, ref->fl[i].flash.size) == 0;
+    }
+    tb_simdev_free(e);
+    free(e);
+    char p[600], got[64] = {0};
+    snprintf(p, sizeof(p), "%s/extra.txt", dir);
+    FILE *f = fopen(p, "r");
+    if (f != NULL) {
+        size_t n = fread(got, 1, sizeof(got) - 1, f);
+        got[n] = '\0';
+        fclose(f);
+    }
+    return same && strcmp(got, extra) == 0;
+}
+
+/* A save stopped at every step that changes the disk (as a crash or kill -9
+ * would stop it): the directory then holds the state before the save, or the
+ * state after it, flashes and extra file together; never a mix. */
+static void test_save_all_or_nothing_sweep(void **state)
+{
+    (void)state;
+    char base[] = "/tmp/tb_simsave_XXXXXX";
+    char dir[512];
+    assert_non_null(mkdtemp(base));
+    snprintf(dir, sizeof(dir), "%s/dev", base);
+    struct tb_simdev *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_int_equal(tb_simdev_init(a), TB_OK);
+    assert_int_equal(tb_simdev_init(b), TB_OK);
+    uint8_t data[4096];
+    fill_pattern(data, sizeof(data), 21);
+    const struct tb_flash *aq = &a->fl[TB_SIM_QSPI].flash, *aa = &a->fl[TB_SIM_APP].flash;
+    assert_int_equal(aa->program(aa, 0x10000, data, 4096), TB_OK);
+    assert_int_equal(aq->program(aq, 0x100000, data, 4096), TB_OK);
+    /* B: state A with a sector changed on each of two flashes (a confirm and a backup, say) */
+    for (int i = 0; i < TB_SIM_NFLASH; i++) {
+        memcpy(b->fl[i].mem, a->fl[i].mem, a->fl[i].flash.size);
+    }
+    const struct tb_flash *bq = &b->fl[TB_SIM_QSPI].flash, *ba = &b->fl[TB_SIM_APP].flash;
+    fill_pattern(data, sizeof(data), 22);
+    assert_int_equal(ba->erase(ba, 0x10000), TB_OK);
+    assert_int_equal(ba->program(ba, 0x10000, data, 4096), TB_OK);
+    assert_int_equal(bq->erase(bq, 0x100000), TB_OK);
+    assert_int_equal(bq->program(bq, 0x100000 + 2048, data, 256), TB_OK);
+    struct tb_sim_file xa = {"extra.txt", "state A", 7}, xb = {"extra.txt", "state B", 7};
+
+    unsigned before = 0, after = 0;
+    for (uint32_t k = 1;; k++) {
+        /* the directory holds A */
+        rm_device_dir(dir);
+        tb_simdev_forget_disk(a);
+        assert_int_equal(tb_simdev_save_files(a, dir, &xa, 1, NULL, 0), TB_OK);
+        /* B's save, with what the disk holds known to be A */
+        assert_int_equal(tb_simdev_load(b, dir), TB_OK);
+        for (int i = 0; i < TB_SIM_NFLASH; i++) {
+            memcpy(b->fl[i].mem, a->fl[i].mem, a->fl[i].flash.size);
+        }
+        assert_int_equal(ba->erase(ba, 0x10000), TB_OK);
+        assert_int_equal(ba->program(ba, 0x10000, data, 4096), TB_OK);
+        assert_int_equal(bq->erase(bq, 0x100000), TB_OK);
+        assert_int_equal(bq->program(bq, 0x100000 + 2048, data, 256), TB_OK);
+        b->save_fault_at = k;
+        int rc = tb_simdev_save_files(b, dir, &xb, 1, NULL, 0);
+        b->save_fault_at = 0;
+        if (rc == TB_OK) {
+            assert_true(dir_holds(dir, b, "state B"));
+            break;
+        }
+        assert_int_equal(rc, TB_E_POWER);
+        if (dir_holds(dir, a, "state A")) {
+            assert_int_equal(after, 0); /* once committed, always committed */
+            before++;
+        } else if (dir_holds(dir, b, "state B")) {
+            after++;
+        } else {
+            fail_msg("a save stopped at step %u left a mix of two states", (unsigned)k);
+        }
+    }
+    print_message("save stopped at %u steps: %u left the old state, %u the new one\n", before + after, before, after);
+    assert_true(before > 0 && after > 0);
+
+    /* a save that fails (here: its log's name is taken by a directory, as a
+     * full disk would fail it) reports the file and changes nothing */
+    rm_device_dir(dir);
+    tb_simdev_forget_disk(a);
+    assert_int_equal(tb_simdev_save_files(a, dir, &xa, 1, NULL, 0), TB_OK);
+    char p[600], err[512];
+    snprintf(p, sizeof(p), "%s/save.log.tmp", dir);
+    assert_int_equal(mkdir(p, 0777), 0);
+    assert_int_equal(tb_simdev_load(b, dir), TB_OK);
+    assert_int_equal(ba->erase(ba, 0x10000), TB_OK);
+    assert_int_equal(tb_simdev_save_files(b, dir, &xb, 1, err, sizeof(err)), TB_E_IO);
+    assert_non_null(strstr(err, "save.log.tmp"));
+    assert_non_null(strstr(err, "nothing was saved"));
+    assert_true(dir_holds(dir, a, "state A"));
+    assert_int_equal(rmdir(p), 0);
+
+    /* a missing or resized flash file is named */
+    snprintf(p, sizeof(p), "%s/qspi.bin", dir);
+    assert_int_equal(truncate(p, 1000), 0);
+    assert_int_equal(tb_simdev_load_err(b, dir, err, sizeof(err)), TB_E_IO);
+    assert_non_null(strstr(err, "qspi.bin is 1000 bytes"));
+    assert_int_equal(unlink(p), 0);
+    assert_int_equal(tb_simdev_load_err(b, dir, err, sizeof(err)), TB_E_IO);
+    assert_non_null(strstr(err, "qspi.bin is missing"));
+
+    /* one owner: a second lock is refused and names the holder */
+    int fd, fd2;
+    long holder;
+    assert_int_equal(tb_simdev_lock(dir, &fd, &holder), TB_OK);
+    assert_int_equal(tb_simdev_lock(dir, &fd2, &holder), TB_E_NOSPACE);
+    assert_int_equal(holder, (long)getpid());
+    tb_simdev_unlock(fd);
+    assert_int_equal(tb_simdev_lock(dir, &fd2, &holder), TB_OK);
+    tb_simdev_unlock(fd2);
+
+    rm_device_dir(dir);
+    assert_int_equal(rmdir(dir), 0);
+    assert_int_equal(rmdir(base), 0);
+    tb_simdev_free(a);
+    tb_simdev_free(b);
+    free(a);
+    free(b);
+}
+
 static void test_load_missing_dir(void **state)
 {
     struct tb_simdev *d = *state;
@@ -859,6 +999,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_init_validates_geometry),
+        cmocka_unit_test(test_save_all_or_nothing_sweep),
         cmocka_unit_test(test_nrf5340_table),
         cmocka_unit_test_setup_teardown(test_erase_sets_ff, small_setup, small_teardown),
         cmocka_unit_test_setup_teardown(test_program_only_clears_bits, small_setup,

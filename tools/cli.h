@@ -30,6 +30,9 @@ int cli_usage_error(const char *group, const char *cmd, const char *msg);
 /* "0x200", "512", "1M"/"64K": 0 or -1. */
 int cli_parse_u32(const char *s, uint32_t *out);
 void cli_hex(const uint8_t *p, size_t n, char *out);
+/* s as one shell word, quoted only when it needs to be (for hints a user
+ * pastes back); out holds n bytes. Returns out. */
+const char *cli_shq(const char *s, char *out, size_t n);
 /* "1.2.3+4" */
 struct tb_image_version;
 void cli_version_str(const struct tb_image_version *v, char *out, size_t n);

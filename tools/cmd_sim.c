@@ -31,6 +31,7 @@
 #include "keyfile.h"
 #include "smp_serial.h"
 #include "twinboot/boot.h"
+#include "twinboot/crypto.h"
 #include "twinboot/error.h"
 #include "twinboot/image.h"
 #include "twinboot/layout.h"
@@ -71,6 +72,9 @@ struct conf {
     int strategy0;           /* image 0: TB_STRATEGY_SWAP or _OVERWRITE */
     int downgrade_prevention;
     int max_test_boots;
+    int no_keys;             /* made with --no-keys: trusts no key, on purpose */
+    int nkeys;               /* trusted-0.pem ... as made by 'sim new'; -1: not recorded */
+    char key_sha[MAX_TRUSTED][65]; /* SHA-256 of each trusted key (DER), hex */
 };
 
 struct counters {
@@ -91,6 +95,7 @@ struct sim {
     size_t nkeys;
     struct tb_boot_config cfg;
     struct counters life;
+    int lock_fd;
 };
 
 static void path_of(char *out, size_t n, const char *dir, const char *file)
@@ -108,31 +113,42 @@ static const char *strategy_name(int s)
     }
 }
 
-static int conf_save(const char *dir, const struct conf *c)
+/* device.conf's text, saved with the flashes (sim new) */
+static int conf_text(const struct conf *c, char *out, size_t n)
 {
-    char p[4096];
-    path_of(p, sizeof(p), dir, "device.conf");
-    FILE *f = fopen(p, "w");
-    if (f == NULL) {
-        return -1;
+    int k = snprintf(out, n,
+                     "# twinboot simulated nRF5340 DK\nstrategy0=%s\ndowngrade_prevention=%d\nmax_test_boots=%d\n"
+                     "no_keys=%d\ntrusted_keys=%d\n",
+                     strategy_name(c->strategy0), c->downgrade_prevention, c->max_test_boots, c->no_keys, c->nkeys);
+    for (int i = 0; i < c->nkeys && k > 0 && (size_t)k < n; i++) {
+        k += snprintf(out + k, n - (size_t)k, "trusted_key_sha256=%s\n", c->key_sha[i]);
     }
-    fprintf(f, "# twinboot simulated nRF5340 DK\nstrategy0=%s\ndowngrade_prevention=%d\nmax_test_boots=%d\n",
-            strategy_name(c->strategy0), c->downgrade_prevention, c->max_test_boots);
-    return fclose(f) == 0 ? 0 : -1;
+    return k > 0 && (size_t)k < n ? k : -1;
 }
 
 static int conf_load(const char *dir, struct conf *c)
 {
     char p[4096], line[256];
-    *c = (struct conf){TB_STRATEGY_SWAP, 0, 1};
+    memset(c, 0, sizeof(*c));
+    c->strategy0 = TB_STRATEGY_SWAP;
+    c->max_test_boots = 1;
+    c->nkeys = -1;
     path_of(p, sizeof(p), dir, "device.conf");
     FILE *f = fopen(p, "r");
     if (f == NULL) {
         return errno == ENOENT ? 0 : -1;
     }
+    int shas = 0;
     while (fgets(line, sizeof(line), f) != NULL) {
-        char val[64];
+        char val[80];
         int n;
+        if (sscanf(line, "trusted_key_sha256=%64s", val) == 1 && shas < MAX_TRUSTED) {
+            snprintf(c->key_sha[shas++], sizeof(c->key_sha[0]), "%.64s", val);
+        } else if (sscanf(line, "no_keys=%d", &n) == 1) {
+            c->no_keys = n != 0;
+        } else if (sscanf(line, "trusted_keys=%d", &n) == 1 && n >= 0 && n <= MAX_TRUSTED) {
+            c->nkeys = n;
+        } else
         if (sscanf(line, "strategy0=%63s", val) == 1) {
             c->strategy0 = strcmp(val, "overwrite") == 0 ? TB_STRATEGY_OVERWRITE : TB_STRATEGY_SWAP;
         } else if (sscanf(line, "downgrade_prevention=%d", &n) == 1) {
@@ -169,21 +185,32 @@ static void life_load(struct sim *s)
     fclose(f);
 }
 
-static int life_save(struct sim *s)
+/* counters.txt's text: the device's life so far plus this run's work */
+static int life_text(const struct sim *s, char *out, size_t n)
 {
-    char p[4096];
-    path_of(p, sizeof(p), s->dir, "counters.txt");
-    FILE *f = fopen(p, "w");
-    if (f == NULL) {
+    int k = snprintf(out, n, "# flash N erases bytes_programmed busy_ns (summed over the device's life)\n");
+    for (int i = 0; i < TB_SIM_NFLASH && k > 0 && (size_t)k < n; i++) {
+        k += snprintf(out + k, n - (size_t)k, "flash %d %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", i,
+                      s->life.erases[i] + s->d.fl[i].cnt.erases, s->life.bytes[i] + s->d.fl[i].cnt.bytes_programmed,
+                      s->life.busy_ns[i] + s->d.fl[i].cnt.busy_ns);
+    }
+    if (k > 0 && (size_t)k < n) {
+        k += snprintf(out + k, n - (size_t)k, "boots %" PRIu64 "\n", s->life.boots);
+    }
+    return k > 0 && (size_t)k < n ? k : -1;
+}
+
+/* SHA-256 of a key's DER, as hex (what device.conf records of each trusted key) */
+static int key_sha_hex(const uint8_t *der, size_t len, char out[65])
+{
+    struct tb_hash_ctx h;
+    uint8_t d[32];
+    if (tb_hash_init(&h, TB_HASH_SHA256) != TB_OK || tb_hash_update(&h, der, len) != TB_OK ||
+        tb_hash_finish(&h, d) != TB_OK) {
         return -1;
     }
-    fprintf(f, "# flash N erases bytes_programmed busy_ns (summed over the device's life)\n");
-    for (int i = 0; i < TB_SIM_NFLASH; i++) {
-        fprintf(f, "flash %d %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", i, s->life.erases[i] + s->d.fl[i].cnt.erases,
-                s->life.bytes[i] + s->d.fl[i].cnt.bytes_programmed, s->life.busy_ns[i] + s->d.fl[i].cnt.busy_ns);
-    }
-    fprintf(f, "boots %" PRIu64 "\n", s->life.boots);
-    return fclose(f) == 0 ? 0 : -1;
+    cli_hex(d, 32, out);
+    return 0;
 }
 
 static void sim_close(struct sim *s)
@@ -193,24 +220,30 @@ static void sim_close(struct sim *s)
     }
     tb_simnet_free(&s->net);
     tb_simdev_free(&s->d);
+    tb_simdev_unlock(s->lock_fd);
+    s->lock_fd = -1;
 }
 
-/* Load flashes, keys and configuration. Prints what went wrong. */
-static int sim_open(struct sim *s, const char *dir)
+/* Take dir for this command (one owner at a time). Prints why not. */
+static int take_lock(const char *dir, int *fd)
 {
-    char p[4096], err[256];
-    memset(s, 0, sizeof(*s));
-    s->dir = dir;
-    int rc = tb_simdev_init(&s->d);
-    if (rc == TB_OK) {
-        rc = tb_simdev_load(&s->d, dir);
+    long pid;
+    char q[4200];
+    int rc = tb_simdev_lock(dir, fd, &pid);
+    if (rc == TB_E_NOSPACE) {
+        fprintf(stderr, "twinboot sim: device %s is in use by PID %ld: stop that process (or wait for it) first\n",
+                cli_shq(dir, q, sizeof(q)), pid);
+    } else if (rc != TB_OK) {
+        fprintf(stderr, "twinboot sim: cannot lock device %s: %s\n", cli_shq(dir, q, sizeof(q)), strerror(errno));
     }
-    if (rc != TB_OK) {
-        fprintf(stderr, "twinboot sim: cannot open device %s: %s\n(make one with 'twinboot sim new %s')\n", dir,
-                tb_strerror(rc), dir);
-        tb_simdev_free(&s->d);
-        return -1;
-    }
+    return rc == TB_OK ? 0 : -1;
+}
+
+/* The keys the bootloader trusts: exactly those 'sim new' recorded. */
+static int load_keys(struct sim *s, const char *dir)
+{
+    char p[4096], err[256], q[4200], sha[65];
+    const char *qd = cli_shq(dir, q, sizeof(q));
     for (int i = 0; i < MAX_TRUSTED; i++) {
         struct stat st;
         snprintf(p, sizeof(p), "%s/trusted-%d.pem", dir, i);
@@ -220,18 +253,75 @@ static int sim_open(struct sim *s, const char *dir)
         struct tbk_key *k = tbk_load(p, err, sizeof(err));
         size_t len = 0;
         if (k == NULL || tbk_pub_der(k, &s->der[s->nkeys], &len) != 0) {
-            fprintf(stderr, "twinboot sim: %s: %s\n", p, k ? "cannot encode key" : err);
+            fprintf(stderr, "twinboot sim: device %s is damaged: %s: %s\n", qd, p, k ? "cannot encode key" : err);
             tbk_free(k);
-            sim_close(s);
             return -1;
         }
         s->keys[s->nkeys] = (struct tb_key){(uint16_t)tbk_type(k), s->der[s->nkeys], (uint16_t)len};
         snprintf(s->key_names[s->nkeys], sizeof(s->key_names[0]), "%s", tbk_type_name(tbk_type(k)));
-        s->nkeys++;
         tbk_free(k);
+        s->nkeys++;
+        if (s->conf.nkeys >= 0 && (i >= s->conf.nkeys || key_sha_hex(s->der[i], len, sha) != 0 ||
+                                   strcmp(sha, s->conf.key_sha[i]) != 0)) {
+            fprintf(stderr, "twinboot sim: device %s is damaged: %s is not a key it was made to trust\n", qd, p);
+            return -1;
+        }
+    }
+    if (s->conf.nkeys >= 0 && (int)s->nkeys != s->conf.nkeys) {
+        fprintf(stderr,
+                "twinboot sim: device %s is damaged: it was made to trust %d key(s) and trusted-%zu.pem is missing\n"
+                "make it again with 'twinboot sim new --force -k KEY.pem %s'\n",
+                qd, s->conf.nkeys, s->nkeys, qd);
+        return -1;
+    }
+    if (s->nkeys == 0 && !s->conf.no_keys) {
+        fprintf(stderr,
+                "twinboot sim: device %s trusts no key, so its bootloader would boot any unsigned image: refused\n"
+                "make it again with 'twinboot sim new --force -k KEY.pem %s' (or --no-keys, for tests only)\n",
+                qd, qd);
+        return -1;
+    }
+    if (s->nkeys == 0) {
+        fprintf(stderr, "twinboot sim: note: device %s trusts NO key (made with --no-keys): it boots unsigned images\n",
+                qd);
+    }
+    return 0;
+}
+
+/* Lock and load flashes, keys and configuration. Prints what went wrong. */
+static int sim_open(struct sim *s, const char *dir)
+{
+    char err[512], q[4200];
+    struct stat st;
+    memset(s, 0, sizeof(*s));
+    s->dir = dir;
+    s->lock_fd = -1;
+    const char *qd = cli_shq(dir, q, sizeof(q));
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "twinboot sim: no device in %s (make one with 'twinboot sim new %s')\n", qd, qd);
+        return -1;
+    }
+    if (take_lock(dir, &s->lock_fd) != 0) {
+        return -1;
+    }
+    int rc = tb_simdev_init(&s->d);
+    if (rc == TB_OK) {
+        rc = tb_simdev_load_err(&s->d, dir, err, sizeof(err));
+    } else {
+        snprintf(err, sizeof(err), "%s", tb_strerror(rc));
+    }
+    if (rc != TB_OK) {
+        fprintf(stderr, "twinboot sim: cannot open device %s: %s\n(make one with 'twinboot sim new %s')\n", qd, err,
+                qd);
+        sim_close(s);
+        return -1;
     }
     if (conf_load(dir, &s->conf) != 0) {
         fprintf(stderr, "twinboot sim: cannot read %s/device.conf\n", dir);
+        sim_close(s);
+        return -1;
+    }
+    if (load_keys(s, dir) != 0) {
         sim_close(s);
         return -1;
     }
@@ -262,11 +352,22 @@ static int sim_open(struct sim *s, const char *dir)
     return 0;
 }
 
-static int sim_save(struct sim *s)
+/* Save the flashes, the counters and (rec != NULL) the boot record: all or
+ * nothing. Prints what failed; never says ok after a failed save. */
+static int sim_save(struct sim *s, const struct tb_boot_record *rec)
 {
-    int rc = tb_simdev_save(&s->d, s->dir);
-    if (rc != TB_OK || life_save(s) != 0) {
-        fprintf(stderr, "twinboot sim: cannot save the device to %s\n", s->dir);
+    char life[1024], err[600], q[4200];
+    struct tb_sim_file extra[2];
+    size_t n = 0;
+    int len = life_text(s, life, sizeof(life));
+    if (len > 0) {
+        extra[n++] = (struct tb_sim_file){"counters.txt", life, (uint32_t)len};
+    }
+    if (rec != NULL) {
+        extra[n++] = (struct tb_sim_file){"bootrec.bin", rec, (uint32_t)sizeof(*rec)};
+    }
+    if (tb_simdev_save_files(&s->d, s->dir, extra, n, err, sizeof(err)) != TB_OK) {
+        fprintf(stderr, "twinboot sim: cannot save device %s: %s\n", cli_shq(s->dir, q, sizeof(q)), err);
         return -1;
     }
     return 0;
@@ -283,13 +384,6 @@ static int record_load(const char *dir, struct tb_boot_record *rec)
     size_t n = fread(rec, 1, sizeof(*rec), f);
     fclose(f);
     return n == sizeof(*rec) && rec->magic == TB_BOOT_RECORD_MAGIC ? 0 : -1;
-}
-
-static int record_save(const char *dir, const struct tb_boot_record *rec)
-{
-    char p[4096], err[256];
-    path_of(p, sizeof(p), dir, "bootrec.bin");
-    return tb_write_file(p, (const uint8_t *)rec, sizeof(*rec), err, sizeof(err));
 }
 
 static void print_work(const struct tb_simdev *d, const char *indent)
@@ -315,18 +409,39 @@ static void print_work(const struct tb_simdev *d, const char *indent)
 
 /* ---- new ---------------------------------------------------------------- */
 
+/* A directory that already holds (part of) a device. */
+static bool populated(const char *dir)
+{
+    static const char *files[] = {"app.bin", "net.bin", "qspi.bin", "device.conf", "trusted-0.pem", "save.log"};
+    char p[4096];
+    struct stat st;
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        path_of(p, sizeof(p), dir, files[i]);
+        if (lstat(p, &st) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static int cmd_new(int argc, char **argv)
 {
-    enum { OPT_STRATEGY = 256, OPT_DOWNGRADE, OPT_MAXBOOTS };
+    enum { OPT_STRATEGY = 256, OPT_DOWNGRADE, OPT_MAXBOOTS, OPT_FORCE, OPT_NO_KEYS };
     static const struct option opts[] = {{"key", required_argument, NULL, 'k'},
                                          {"strategy", required_argument, NULL, OPT_STRATEGY},
                                          {"downgrade-prevention", no_argument, NULL, OPT_DOWNGRADE},
                                          {"max-test-boots", required_argument, NULL, OPT_MAXBOOTS},
+                                         {"force", no_argument, NULL, OPT_FORCE},
+                                         {"no-keys", no_argument, NULL, OPT_NO_KEYS},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *keys[MAX_TRUSTED];
     size_t nkeys = 0;
-    struct conf conf = {TB_STRATEGY_SWAP, 0, 1};
+    struct conf conf;
+    memset(&conf, 0, sizeof(conf));
+    conf.strategy0 = TB_STRATEGY_SWAP;
+    conf.max_test_boots = 1;
+    bool force = false;
     uint32_t v;
     int c;
     while ((c = getopt_long(argc, argv, "k:h", opts, NULL)) != -1) {
@@ -353,17 +468,23 @@ static int cmd_new(int argc, char **argv)
             }
             conf.max_test_boots = (int)v;
             break;
+        case OPT_FORCE: force = true; break;
+        case OPT_NO_KEYS: conf.no_keys = 1; break;
         case 'h':
             printf("usage: twinboot sim new [-k KEY.pem ...] [--strategy swap|overwrite]\n"
-                   "                        [--downgrade-prevention] [--max-test-boots N] DIR\n\n"
+                   "                        [--downgrade-prevention] [--max-test-boots N]\n"
+                   "                        [--force] [--no-keys] DIR\n\n"
                    "Make a blank nRF5340 DK in DIR (all flash erased) whose bootloader trusts\n"
                    "the public part of each given key. Without -k: the development keys in\n"
-                   "keys/ (not for production).\n\n"
+                   "keys/ (not for production). Every key is read before anything is written.\n\n"
                    "  --strategy S              image 0 (app core): swap (test/confirm/revert,\n"
                    "                            default) or overwrite (no revert)\n"
                    "  --downgrade-prevention    refuse images older than the running one\n"
                    "  --max-test-boots N        resets an unconfirmed test image survives\n"
-                   "                            before it is reverted (default 1, as MCUboot)\n");
+                   "                            before it is reverted (default 1, as MCUboot)\n"
+                   "  --force                   erase the device already in DIR\n"
+                   "  --no-keys                 trust no key: the bootloader boots unsigned\n"
+                   "                            images (tests only; it says so at every open)\n");
             return TB_EXIT_OK;
         default: return usage_error("new", "unknown option");
         }
@@ -371,54 +492,99 @@ static int cmd_new(int argc, char **argv)
     if (optind + 1 != argc) {
         return usage_error("new", "needs DIR");
     }
+    if (conf.no_keys && nkeys > 0) {
+        return usage_error("new", "--no-keys and -k exclude each other");
+    }
     const char *dir = argv[optind];
-    char defpaths[3][4096];
-    if (nkeys == 0) {
+    char defpaths[3][4096], q[4200];
+    const char *qd = cli_shq(dir, q, sizeof(q));
+    if (nkeys == 0 && !conf.no_keys) {
         for (size_t i = 0; i < 3; i++) {
             snprintf(defpaths[i], sizeof(defpaths[i]), "%s/keys/%s", TB_SOURCE_DIR, dev_keys[i]);
             keys[nkeys++] = defpaths[i];
         }
     }
-    struct tb_simdev d;
-    int rc = tb_simdev_init(&d);
-    if (rc == TB_OK) {
-        rc = tb_simdev_save(&d, dir);
-    }
-    tb_simdev_free(&d);
-    if (rc != TB_OK || conf_save(dir, &conf) != 0) {
-        fprintf(stderr, "twinboot sim new: cannot create %s: %s\n", dir, tb_strerror(rc));
-        return TB_EXIT_FAIL;
-    }
-    char p[4096];
-    path_of(p, sizeof(p), dir, "counters.txt");
-    remove(p);
-    path_of(p, sizeof(p), dir, "bootrec.bin");
-    remove(p);
-    for (size_t i = 0; i < MAX_TRUSTED; i++) { /* keys of an earlier device in the same place */
-        snprintf(p, sizeof(p), "%s/trusted-%zu.pem", dir, i);
-        remove(p);
-    }
+    /* every input first: nothing is touched unless all of it is good */
+    char *pem[MAX_TRUSTED] = {NULL};
+    size_t pem_len[MAX_TRUSTED] = {0};
+    int exit_code = TB_EXIT_FAIL;
     for (size_t i = 0; i < nkeys; i++) {
         char err[256];
+        uint8_t *der = NULL;
+        size_t dlen = 0;
         struct tbk_key *k = tbk_load(keys[i], err, sizeof(err));
-        if (k == NULL) {
-            fprintf(stderr, "twinboot sim new: %s\n", err);
-            return TB_EXIT_FAIL;
-        }
-        snprintf(p, sizeof(p), "%s/trusted-%zu.pem", dir, i);
-        FILE *f = fopen(p, "w");
-        int ok = f != NULL && tbk_write_pub_pem(k, f) == 0;
-        ok = (f != NULL && fclose(f) == 0) && ok;
+        FILE *m = k != NULL ? open_memstream(&pem[i], &pem_len[i]) : NULL;
+        int ok = m != NULL && tbk_write_pub_pem(k, m) == 0;
+        ok = (m != NULL && fclose(m) == 0) && ok;
+        ok = ok && tbk_pub_der(k, &der, &dlen) == 0 && key_sha_hex(der, dlen, conf.key_sha[i]) == 0;
+        free(der);
         tbk_free(k);
         if (!ok) {
-            fprintf(stderr, "twinboot sim new: cannot write %s\n", p);
-            return TB_EXIT_FAIL;
+            fprintf(stderr, "twinboot sim new: %s (nothing was changed)\n", k == NULL ? err : "cannot encode the key");
+            goto out;
         }
+    }
+    conf.nkeys = (int)nkeys;
+    if (populated(dir) && !force) {
+        fprintf(stderr, "twinboot sim new: %s already holds a device; to erase it, add --force\n", qd);
+        goto out;
+    }
+    struct stat st;
+    if (stat(dir, &st) != 0 && mkdir(dir, 0777) != 0) {
+        fprintf(stderr, "twinboot sim new: cannot make %s: %s\n", qd, strerror(errno));
+        goto out;
+    }
+    struct sim s;
+    memset(&s, 0, sizeof(s));
+    s.dir = dir;
+    s.lock_fd = -1;
+    if (take_lock(dir, &s.lock_fd) != 0) {
+        goto out;
+    }
+    int rc = tb_simdev_init(&s.d);
+    char p[4096];
+    /* what an earlier device left: its record, counters and keys */
+    static const char *old[] = {"counters.txt", "bootrec.bin"};
+    for (size_t i = 0; i < 2; i++) {
+        path_of(p, sizeof(p), dir, old[i]);
+        (void)remove(p);
+    }
+    for (size_t i = 0; i < MAX_TRUSTED; i++) {
+        snprintf(p, sizeof(p), "%s/trusted-%zu.pem", dir, i);
+        (void)remove(p);
+    }
+    char conftext[2048], names[MAX_TRUSTED][40], err[600];
+    struct tb_sim_file files[MAX_TRUSTED + 1];
+    int clen = conf_text(&conf, conftext, sizeof(conftext));
+    files[0] = (struct tb_sim_file){"device.conf", conftext, (uint32_t)(clen > 0 ? clen : 0)};
+    for (size_t i = 0; i < nkeys; i++) {
+        snprintf(names[i], sizeof(names[i]), "trusted-%zu.pem", i);
+        files[1 + i] = (struct tb_sim_file){names[i], pem[i], (uint32_t)pem_len[i]};
+    }
+    if (rc == TB_OK && clen > 0) {
+        rc = tb_simdev_save_files(&s.d, dir, files, 1 + nkeys, err, sizeof(err));
+    } else {
+        snprintf(err, sizeof(err), "%s", tb_strerror(rc));
+    }
+    tb_simdev_free(&s.d);
+    tb_simdev_unlock(s.lock_fd);
+    if (rc != TB_OK) {
+        fprintf(stderr, "twinboot sim new: cannot create %s: %s\n", qd, err);
+        goto out;
     }
     printf("new nRF5340 DK in %s: app flash 1 MiB, net flash 256 KiB, QSPI 8 MiB, all erased\n"
            "bootloader: image 0 strategy %s%s, trusts %zu key(s)\n",
            dir, strategy_name(conf.strategy0), conf.downgrade_prevention ? ", downgrade prevention" : "", nkeys);
-    return TB_EXIT_OK;
+    if (conf.no_keys) {
+        printf("WARNING: this device trusts NO key: its bootloader boots unsigned images and images\n"
+               "signed by anyone. Use it for tests only.\n");
+    }
+    exit_code = TB_EXIT_OK;
+out:
+    for (size_t i = 0; i < MAX_TRUSTED; i++) {
+        free(pem[i]);
+    }
+    return exit_code;
 }
 
 /* ---- load --------------------------------------------------------------- */
@@ -450,8 +616,13 @@ static int cmd_load(int argc, char **argv)
                 return usage_error("load", "--slot is primary or secondary");
             }
             break;
-        case OPT_TEST: request = 1; break;
-        case OPT_CONFIRM: request = 2; break;
+        case OPT_TEST:
+        case OPT_CONFIRM:
+            if (request != 0) {
+                return usage_error("load", "--test and --confirm exclude each other");
+            }
+            request = c == OPT_TEST ? 1 : 2;
+            break;
         case 'h':
             printf("usage: twinboot sim load DIR [--image N] [--slot primary|secondary] [--test|--confirm] FILE\n\n"
                    "Erase the slot and write FILE (an MCUboot image, .bin or .hex) into it, as\n"
@@ -516,16 +687,20 @@ static int cmd_load(int argc, char **argv)
     if (rc == TB_OK && request) {
         rc = tb_boot_request(&s.cfg, (int)image, request == 2);
     }
-    if (rc != TB_OK || sim_save(&s) != 0) {
+    if (rc != TB_OK) {
         fprintf(stderr, "twinboot sim load: %s\n", tb_strerror(rc));
+        goto out;
+    }
+    if (sim_save(&s, NULL) != 0) {
         goto out;
     }
     printf("wrote %s (%zu bytes) to image %u %s slot (%s flash at 0x%x)\n", file, b.len, (unsigned)image,
            slot ? "secondary" : "primary", a.flash->name, (unsigned)r->off);
     print_work(&s.d, "  ");
     if (request) {
+        char q[4200];
         printf("image %u is pending %s; reset ('twinboot sim boot %s') to apply\n", (unsigned)image,
-               request == 2 ? "a permanent upgrade" : "test", dir);
+               request == 2 ? "a permanent upgrade" : "test", cli_shq(dir, q, sizeof(q)));
     }
     exit_code = TB_EXIT_OK;
 out:
@@ -617,12 +792,14 @@ static int cmd_boot(int argc, char **argv)
     int rc = tb_boot_go(&s.cfg, &rec);
     s.life.boots++;
     int exit_code;
+    char q[4200];
+    const char *qd = cli_shq(dir, q, sizeof(q));
     if (rc == TB_E_POWER) {
         printf("power cut during flash operation %u (seed %u): the device is off, its flash as the cut left it\n"
                "power it on again with 'twinboot sim boot %s'\n",
-               (unsigned)cut, (unsigned)seed, dir);
+               (unsigned)cut, (unsigned)seed, qd);
         print_work(&s.d, "  before the cut: ");
-        exit_code = sim_save(&s) == 0 ? TB_EXIT_POWER_CUT : TB_EXIT_FAIL;
+        exit_code = sim_save(&s, NULL) == 0 ? TB_EXIT_POWER_CUT : TB_EXIT_FAIL;
         sim_close(&s);
         return exit_code;
     }
@@ -653,16 +830,14 @@ static int cmd_boot(int argc, char **argv)
     } else if (rc == TB_E_BOOT_NO_IMAGE) {
         printf("no bootable image: the bootloader waits for a recovery upload (serial recovery); it does not "
                "reset-loop.\nload a signed image ('twinboot sim load %s --slot primary FILE') and boot again\n",
-               dir);
+               qd);
         exit_code = TB_EXIT_NO_BOOTABLE;
     } else {
         fprintf(stderr, "twinboot sim boot: %s\n", tb_strerror(rc));
         exit_code = TB_EXIT_FAIL;
     }
-    if (rc == TB_OK || rc == TB_E_BOOT_NO_IMAGE) {
-        if (record_save(dir, &rec) != 0 || sim_save(&s) != 0) {
-            exit_code = TB_EXIT_FAIL;
-        }
+    if ((rc == TB_OK || rc == TB_E_BOOT_NO_IMAGE) && sim_save(&s, &rec) != 0) {
+        exit_code = TB_EXIT_FAIL;
     }
     sim_close(&s);
     return exit_code;
@@ -696,21 +871,23 @@ static int cmd_confirm(int argc, char **argv)
     }
     const char *dir = argv[optind];
     struct tb_boot_record rec;
-    if (record_load(dir, &rec) != 0 || rec.result != TB_OK) {
-        fprintf(stderr, "twinboot sim confirm: no application is running on %s: boot it first ('twinboot sim boot "
-                        "%s')\n",
-                dir, dir);
-        return TB_EXIT_FAIL;
-    }
     struct sim s;
     if (sim_open(&s, dir) != 0) {
         return TB_EXIT_FAIL;
     }
+    if (record_load(dir, &rec) != 0 || rec.result != TB_OK) {
+        char q[4200];
+        fprintf(stderr, "twinboot sim confirm: no application is running on %s: boot it first ('twinboot sim boot "
+                        "%s')\n",
+                dir, cli_shq(dir, q, sizeof(q)));
+        sim_close(&s);
+        return TB_EXIT_FAIL;
+    }
     int rc = tb_boot_confirm(&s.cfg, (int)image);
     int exit_code = TB_EXIT_FAIL;
-    if (rc != TB_OK || sim_save(&s) != 0) {
+    if (rc != TB_OK) {
         fprintf(stderr, "twinboot sim confirm: %s\n", tb_strerror(rc));
-    } else {
+    } else if (sim_save(&s, NULL) == 0) {
         char v[32];
         cli_version_str(&rec.img[image].to, v, sizeof(v));
         printf("image %u version %s confirmed: it stays at the next reset\n", (unsigned)image, v);
@@ -933,26 +1110,55 @@ static void on_signal(int sig)
     stop_requested = 1;
 }
 
-/* A reset of the simulated board: the bootloader runs, the net core boots. */
-static int run_reset(struct sim *s, struct tb_boot_record *rec)
+/* A reset of the simulated board: the bootloaders run, then both cores boot.
+ * With cut, the power fails at that flash operation of the bootloaders (torn
+ * from seed) and the board powers up again; a cut beyond their work changes
+ * nothing (the boot that ran is the reset). Saved before anything is said. */
+static int run_reset(struct sim *s, struct tb_boot_record *rec, uint32_t cut, uint32_t seed)
 {
+    if (cut) {
+        tb_simdev_arm_cut(&s->d, cut, seed);
+    }
     int rc = tb_boot_go(&s->cfg, rec);
     s->life.boots++;
+    if (cut && rc == TB_E_POWER) {
+        printf("[power] cut during flash operation %u of the bootloaders (seed %u): powering up again\n",
+               (unsigned)cut, (unsigned)seed);
+        tb_simdev_power_on(&s->d);
+        tb_simnet_power_loss(&s->net, seed);
+        if (sim_save(s, NULL) != 0) { /* the flash as the cut left it */
+            return TB_E_IO;
+        }
+        rc = tb_boot_go(&s->cfg, rec);
+        s->life.boots++;
+    } else if (cut) {
+        s->d.power.cut_at = 0;
+        printf("[power] no cut: the bootloaders needed fewer than %u flash operations\n", (unsigned)cut);
+    }
+    int ns = -1;
     if (rc == TB_OK || rc == TB_E_BOOT_NO_IMAGE) {
-        (void)tb_simnet_settle(&s->net, 2000000);
-        if (record_save(s->dir, rec) != 0 || sim_save(s) != 0) {
+        ns = tb_simnet_settle(&s->net, 2000000);
+        if (sim_save(s, rec) != 0) {
             return TB_E_IO;
         }
     }
     printf("[bootloader] ");
     fflush(stdout);
     print_record(rec, &s->lay);
+    char v[32];
     if (rc == TB_OK) {
-        char v[32];
         cli_version_str(&rec->img[0].to, v, sizeof(v));
         printf("[app] image 0 version %s runs (%s); SMP server up\n", v, rec->img[0].confirmed ? "confirmed" : "test");
     } else if (rc == TB_E_BOOT_NO_IMAGE) {
         printf("[bootloader] no bootable image: serving SMP for a recovery upload\n");
+    } else {
+        printf("[bootloader] failed: %s\n", tb_strerror(rc));
+    }
+    if (ns == TB_NB_JUMP && rec->img[1].valid) {
+        cli_version_str(&rec->img[1].to, v, sizeof(v));
+        printf("[net] image 1 version %s runs (%s)\n", v, rec->img[1].confirmed ? "confirmed" : "test");
+    } else if (ns >= 0) {
+        printf("[net] no valid image: the net core's bootloader waits for one\n");
     }
     fflush(stdout);
     return rc == TB_E_BOOT_NO_IMAGE ? TB_OK : rc;
@@ -977,16 +1183,17 @@ static int parse_addr(const char *spec, struct sockaddr_in *sa)
 
 static int cmd_run(int argc, char **argv)
 {
-    enum { OPT_UDP = 256, OPT_FOR, OPT_DROP, OPT_SERIAL, OPT_CUT };
+    enum { OPT_UDP = 256, OPT_FOR, OPT_DROP, OPT_SERIAL, OPT_CUT, OPT_SEED };
     static const struct option opts[] = {{"udp", required_argument, NULL, OPT_UDP},
                                          {"serial", no_argument, NULL, OPT_SERIAL},
                                          {"cut-after", required_argument, NULL, OPT_CUT},
+                                         {"seed", required_argument, NULL, OPT_SEED},
                                          {"for", required_argument, NULL, OPT_FOR},
                                          {"drop", required_argument, NULL, OPT_DROP},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *udp = "127.0.0.1:1337";
-    uint32_t seconds = 0, drop_at = 0, drop_n = 0, cut = 0;
+    uint32_t seconds = 0, drop_at = 0, drop_n = 0, cut = 0, seed = 1;
     bool serial = false;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -1003,6 +1210,11 @@ static int cmd_run(int argc, char **argv)
                 return usage_error("run", "--cut-after needs an operation number >= 1");
             }
             break;
+        case OPT_SEED:
+            if (cli_parse_u32(optarg, &seed) != 0) {
+                return usage_error("run", "bad --seed");
+            }
+            break;
         case OPT_DROP: {
             /* a link that drops requests N..N+K-1 (counted from 1): tests of resume */
             char *colon = strchr(optarg, ':');
@@ -1013,15 +1225,18 @@ static int cmd_run(int argc, char **argv)
             break;
         }
         case 'h':
-            printf("usage: twinboot sim run DIR [--udp ADDR:PORT] [--serial] [--cut-after N] [--for SECONDS]\n\n"
+            printf("usage: twinboot sim run DIR [--udp ADDR:PORT] [--serial] [--cut-after N [--seed S]]\n"
+                   "                        [--for SECONDS]\n\n"
                    "Run the simulated device: the bootloader at power-on, then the application's\n"
                    "SMP server (as Zephyr's mcumgr) on UDP, loopback port 1337 by default.\n"
-                   "An SMP 'reset' runs the bootloaders again, exactly as on the board. Stops on\n"
+                   "An SMP 'reset' runs the bootloaders again, exactly as on the board. What the\n"
+                   "device acknowledges is in DIR before the answer goes out. Stops on\n"
                    "Ctrl-C / SIGTERM, or after --for SECONDS.\n\n"
                    "  --serial        also serve SMP on a pseudo-terminal, with the console\n"
                    "                  framing of a UART (its path is printed)\n"
                    "  --cut-after N   the first reset asked for over SMP loses power at flash\n"
                    "                  operation N of the bootloaders; the board powers up again\n"
+                   "  --seed S        how that operation is torn (default 1)\n"
                    "  --drop N:K      lose requests N to N+K-1 (a flaky link, for resume tests)\n");
             return TB_EXIT_OK;
         default: return usage_error("run", "unknown option");
@@ -1047,7 +1262,7 @@ static int cmd_run(int argc, char **argv)
         sim_close(&s);
         return TB_EXIT_FAIL;
     }
-    int pty = -1;
+    int pty = -1, pty_slave = -1;
     struct tb_serial_rx rx;
     memset(&rx, 0, sizeof(rx));
     if (serial) {
@@ -1059,13 +1274,12 @@ static int cmd_run(int argc, char **argv)
             return TB_EXIT_FAIL;
         }
         struct termios t;
-        int sl = open(ptsname(pty), O_RDWR | O_NOCTTY);
-        if (sl >= 0 && tcgetattr(sl, &t) == 0) {
+        /* held open for the run: with no one on the line, the master then sees
+         * no hang-up, so poll() waits instead of waking at once */
+        pty_slave = open(ptsname(pty), O_RDWR | O_NOCTTY);
+        if (pty_slave >= 0 && tcgetattr(pty_slave, &t) == 0) {
             cfmakeraw(&t); /* a UART: bytes as they are */
-            (void)tcsetattr(sl, TCSANOW, &t);
-        }
-        if (sl >= 0) {
-            close(sl);
+            (void)tcsetattr(pty_slave, TCSANOW, &t);
         }
     }
     signal(SIGINT, on_signal);
@@ -1073,7 +1287,9 @@ static int cmd_run(int argc, char **argv)
     struct tb_boot_record rec;
     struct tb_smp_server srv;
     int exit_code = TB_EXIT_OK;
-    if (run_reset(&s, &rec) != TB_OK) {
+    int brc = run_reset(&s, &rec, 0, 0);
+    if (brc != TB_OK) {
+        printf("[sim] stopped: the bootloader failed (%s)\n", tb_strerror(brc));
         exit_code = TB_EXIT_FAIL;
         goto out;
     }
@@ -1086,27 +1302,14 @@ static int cmd_run(int argc, char **argv)
     fflush(stdout);
     time_t until = seconds ? time(NULL) + (time_t)seconds : 0;
     static uint8_t req[2048], rsp[2048];
-    bool dirty = false;
     uint32_t received = 0;
     static uint8_t in[512];
     size_t in_len = 0, in_off = 0;
-    bool hup = false;
     while (!stop_requested && (until == 0 || time(NULL) < until)) {
         struct pollfd pfd[2] = {{fd, POLLIN, 0}, {pty, POLLIN, 0}};
         /* bytes already read from the line may hold another frame: no waiting then */
         bool serial_ready = pty >= 0 && in_off < in_len;
-        /* with nobody on the line the pty reports POLLHUP at once: leave it
-         * out of this poll, so UDP is served at once and idle time passes */
-        int nfds = pty >= 0 && !hup ? 2 : 1;
-        int pr = serial_ready ? 1 : poll(pfd, (nfds_t)nfds, hup ? 50 : 200);
-        hup = false;
-        if (pr <= 0) {
-            /* idle: the flash files catch up (a board keeps its flash; the files are that flash) */
-            if (dirty && sim_save(&s) != 0) {
-                exit_code = TB_EXIT_FAIL;
-                break;
-            }
-            dirty = false;
+        if (!serial_ready && poll(pfd, pty >= 0 ? 2 : 1, 200) <= 0) {
             continue;
         }
         struct sockaddr_in from;
@@ -1129,7 +1332,7 @@ static int cmd_run(int argc, char **argv)
             n = (ssize_t)got;
             via_serial = true;
         } else if (pty >= 0 && (pfd[1].revents & (POLLHUP | POLLERR))) {
-            hup = true; /* nobody on the line yet */
+            usleep(50000); /* nobody on the line yet */
             continue;
         }
         if (drop_n > 0 && n > 0 && ++received >= drop_at && received < drop_at + drop_n) {
@@ -1137,6 +1340,12 @@ static int cmd_run(int argc, char **argv)
         }
         if (n <= 0 || tb_smp_handle(&srv, req, (size_t)n, rsp, sizeof(rsp), &rn) != TB_OK) {
             continue;
+        }
+        /* durable before acknowledged: a write request's effect is in DIR before its answer goes out */
+        if ((req[0] & 7U) == TB_SMP_OP_WRITE && sim_save(&s, NULL) != 0) {
+            printf("[sim] stopped: the device could not be saved (see above); the request was not answered\n");
+            exit_code = TB_EXIT_FAIL;
+            break;
         }
         if (via_serial) {
             static uint8_t frame[8192];
@@ -1147,33 +1356,26 @@ static int cmd_run(int argc, char **argv)
         } else {
             (void)sendto(fd, rsp, rn, 0, (struct sockaddr *)&from, fl);
         }
-        dirty = dirty || (req[0] & 7U) == TB_SMP_OP_WRITE;
         if (srv.reset_requested) {
             /* the answer went out: now the board resets and the bootloaders run */
             printf("[app] reset requested over SMP\n");
-            if (cut) {
-                /* the power fails in the middle of the bootloaders' work */
-                tb_simdev_arm_cut(&s.d, cut, 1);
-                int crc = tb_boot_go(&s.cfg, &rec);
-                printf("[power] %s\n", crc == TB_E_POWER ? "cut during the bootloaders' flash work; powering up again"
-                                                         : "no cut: the bootloaders needed fewer flash operations");
-                tb_simdev_power_on(&s.d);
-                tb_simnet_power_loss(&s.net, cut);
-                cut = 0;
-            }
-            if (sim_save(&s) != 0 || run_reset(&s, &rec) != TB_OK) {
+            brc = run_reset(&s, &rec, cut, seed);
+            cut = 0; /* the power fails once */
+            if (brc != TB_OK) {
+                printf("[sim] stopped: the bootloader failed (%s)\n", tb_strerror(brc));
                 exit_code = TB_EXIT_FAIL;
                 break;
             }
             tb_smp_init(&srv, &env);
-            dirty = false;
         }
     }
-    if (dirty && sim_save(&s) != 0) {
-        exit_code = TB_EXIT_FAIL;
+    if (exit_code == TB_EXIT_OK) {
+        printf("[sim] stopped\n");
     }
-    printf("[sim] stopped\n");
 out:
+    if (pty_slave >= 0) {
+        close(pty_slave);
+    }
     if (pty >= 0) {
         close(pty);
     }

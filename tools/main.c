@@ -1,4 +1,6 @@
 /* twinboot: one command-line tool for images, the simulated device and (later) SMP. */
+#include <ctype.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +64,32 @@ int cli_usage_error(const char *group, const char *cmd, const char *msg)
     return TB_EXIT_USAGE;
 }
 
+const char *cli_shq(const char *s, char *out, size_t n)
+{
+    bool plain = s[0] != '\0';
+    for (const char *c = s; *c; c++) {
+        plain = plain && (isalnum((unsigned char)*c) || strchr("_./-+:=,@%", *c) != NULL);
+    }
+    if (plain) {
+        snprintf(out, n, "%s", s);
+        return out;
+    }
+    /* '...' with each ' written as '\'' ; cut short (still closed) if out is too small */
+    size_t o = 0;
+    out[o++] = '\'';
+    for (const char *c = s; *c != '\0' && o + 6 < n; c++) {
+        if (*c == '\'') {
+            memcpy(out + o, "'\\''", 4);
+            o += 4;
+        } else {
+            out[o++] = *c;
+        }
+    }
+    out[o++] = '\'';
+    out[o] = '\0';
+    return out;
+}
+
 void cli_version_str(const struct tb_image_version *v, char *out, size_t n)
 {
     snprintf(out, n, "%u.%u.%u+%u", v->major, v->minor, v->revision, (unsigned)v->build);
@@ -79,6 +107,8 @@ void cli_hex(const uint8_t *p, size_t n, char *out)
 
 int main(int argc, char **argv)
 {
+    /* over a file-size limit a write fails (EFBIG) and is reported, as a full disk is */
+    signal(SIGXFSZ, SIG_IGN);
     /* --conn and --json may stand anywhere, as with mcumgr */
     int out = 1;
     for (int i = 1; i < argc; i++) {

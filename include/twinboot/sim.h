@@ -84,6 +84,11 @@ enum { TB_SIM_APP = 0, TB_SIM_NET = 1, TB_SIM_QSPI = 2, TB_SIM_NFLASH = 3 };
 struct tb_simdev {
     struct tb_sim_power power;
     struct tb_simflash fl[TB_SIM_NFLASH];
+    /* sim/simstore.c: what the files of disk_dir hold, so a save writes only what changed */
+    uint8_t *disk[TB_SIM_NFLASH];
+    char *disk_dir;
+    uint32_t save_fault_at; /* tests: the save stops (as a crash) at this disk-changing step; 0 = never */
+    uint32_t save_steps;    /* steps of the last save */
 };
 
 /* Geometry and timing model of the nRF5340 DK (one table, sim/nrf5340_model.c). */
@@ -97,9 +102,38 @@ extern const struct tb_sim_part tb_sim_nrf5340_parts[TB_SIM_NFLASH];
 
 int tb_simdev_init(struct tb_simdev *d);
 void tb_simdev_free(struct tb_simdev *d);
-/* Save / load every flash to / from files in dir (created if missing). */
-int tb_simdev_save(const struct tb_simdev *d, const char *dir);
+/* ---- the device directory (sim/simstore.c) ---------------------------- */
+
+/* A small file saved together with the flashes (the boot record, counters). */
+struct tb_sim_file {
+    const char *name;
+    const void *data;
+    uint32_t len;
+};
+
+/* Save every flash (the sectors that differ from the files) and the extra
+ * files to dir (created if missing), all or nothing: a redo log committed by
+ * one rename, then applied. On failure err says what failed and the files
+ * hold the state before the save (or, past the commit, the next load
+ * completes it). TB_OK, TB_E_IO, TB_E_INVAL, TB_E_NOSPACE; TB_E_POWER when a
+ * test's save_fault_at stopped it. */
+int tb_simdev_save_files(struct tb_simdev *d, const char *dir, const struct tb_sim_file *extra, size_t nextra,
+                         char *err, size_t errlen);
+int tb_simdev_save(struct tb_simdev *d, const char *dir);
+/* Finish or drop a save cut short (done by every load). */
+int tb_simdev_recover(const char *dir, char *err, size_t errlen);
+/* Load every flash from dir; a failed load leaves d untouched and err names
+ * the file at fault (missing, wrong size, not a file). */
+int tb_simdev_load_err(struct tb_simdev *d, const char *dir, char *err, size_t errlen);
 int tb_simdev_load(struct tb_simdev *d, const char *dir);
+/* Forget what the files hold (the next save writes every sector). */
+void tb_simdev_forget_disk(struct tb_simdev *d);
+/* One owner per device directory: an exclusive lock on dir/lock, which holds
+ * the owner's PID. TB_OK with *fd (release with tb_simdev_unlock; it also
+ * goes when the process dies), TB_E_NOSPACE when taken (*holder: its PID or
+ * 0), TB_E_IO when the lock file cannot be made. */
+int tb_simdev_lock(const char *dir, int *fd, long *holder);
+void tb_simdev_unlock(int fd);
 /* Arm a power cut at operation number op (counted from now), torn with seed. 0 disarms. */
 void tb_simdev_arm_cut(struct tb_simdev *d, uint64_t op, uint64_t seed);
 /* Power back on after a cut (a reset): the counters of operations and the
