@@ -149,6 +149,15 @@ static void test_os(void **state)
         assert_memory_equal(cbor_string_handle(r), "hello", 5);
         assert_int_equal(cbor_map_size(f->body), 1); /* nothing else: strict clients reject extra keys */
     }
+    /* the exact bytes of smpclient's echo and of Zephyr's answer (shared
+     * reference smp.md, as observed on the wire) */
+    static const uint8_t echo_req[] = {0x0a, 0x00, 0x00, 0x09, 0x00, 0x00, 0x01, 0x00,
+                                       0xa1, 0x61, 0x64, 0x65, 'h', 'e', 'l', 'l', 'o'};
+    static const uint8_t echo_rsp[] = {0x0b, 0x00, 0x00, 0x09, 0x00, 0x00, 0x01, 0x00,
+                                       0xa1, 0x61, 0x72, 0x65, 'h', 'e', 'l', 'l', 'o'};
+    send_raw(f, echo_req, sizeof(echo_req));
+    assert_int_equal(f->rsp_len, sizeof(echo_rsp));
+    assert_memory_equal(f->rsp, echo_rsp, sizeof(echo_rsp));
     send(f, 1, 0, 0, 6, map());
     assert_int_equal(uget(f->body, "buf_size"), 1024);
     assert_int_equal(uget(f->body, "buf_count"), 4);
@@ -696,6 +705,15 @@ static void test_sweep_upload(void **state)
         assert_true(f->w.d.power.off);
         world_power_cycle(&f->w, seed);
         reset_server(f);
+        if (k % 4 == 0) {
+            /* a second cut while the upload resumes, a little way in */
+            tb_simdev_arm_cut(&f->w.d, 1 + (k * 31u) % 24u, seed + 1);
+            (void)client_upload(f, 0, img, 512, NULL, SIZE_MAX);
+            f->w.d.power.cut_at = 0;
+            world_power_cycle(&f->w, seed + 1);
+            reset_server(f);
+            acked = 0; /* what was acknowledged is no longer known: only the end result counts */
+        }
         size_t first = 0;
         if (!client_upload(f, 0, img, 512, &first, SIZE_MAX)) {
             fail_msg("cut at op %llu: the upload does not complete after the reset", (unsigned long long)k);
@@ -703,7 +721,7 @@ static void test_sweep_upload(void **state)
         /* first: where it resumed, or 512 when it started again with the first
          * chunk; never past the chunk in flight at the cut (its bytes may have
          * been programmed and recorded just before it) */
-        if (first > acked + 512 || first + 4096 < acked) {
+        if (acked != 0 && (first > acked + 512 || first + 4096 < acked)) {
             fail_msg("cut at op %llu: acknowledged %zu, resumed at %zu", (unsigned long long)k, acked, first);
         }
         resumed += first > 512;
