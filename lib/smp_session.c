@@ -74,14 +74,13 @@ int tb_smp_session_start(const struct tb_area *sec, uint32_t max_align, struct t
 
 int tb_smp_session_load(const struct tb_area *sec, uint32_t max_align, struct tb_smp_session *s)
 {
-    uint8_t raw[64];
+    uint8_t raw[SES_BODY + 4U];
     uint32_t base, limit;
+    memset(s, 0, sizeof(*s)); /* no session, whatever goes wrong */
     int rc = geometry(sec, max_align, &base, &limit);
-    if (rc != TB_OK) {
-        return rc;
+    if (rc == TB_OK) {
+        rc = tb_area_read(sec, base, raw, sizeof(raw));
     }
-    memset(s, 0, sizeof(*s));
-    rc = tb_area_read(sec, base, raw, SES_BODY + 4U);
     if (rc != TB_OK) {
         return rc;
     }

@@ -221,27 +221,36 @@ static int list(struct fix *f, struct entry *e, int max)
     return n;
 }
 
+/* One upload request as `twinboot image upload` sends it: the first one
+ * (off 0) names the file by image, length and SHA-256. Returns the offset
+ * the device answers, or -1 for an error answer. */
+static long upload_chunk(struct fix *f, int image, const uint8_t *d, size_t len, size_t off, size_t chunk)
+{
+    size_t n = len - off < chunk ? len - off : chunk;
+    cbor_item_t *m = map();
+    if (off == 0) {
+        uint8_t sha[32];
+        struct tb_hash_ctx c;
+        assert_int_equal(tb_hash_init(&c, TB_HASH_SHA256), TB_OK);
+        assert_int_equal(tb_hash_update(&c, d, len), TB_OK);
+        assert_int_equal(tb_hash_finish(&c, sha), TB_OK);
+        add(m, "image", cbor_build_uint8((uint8_t)image));
+        add(m, "len", cbor_build_uint32((uint32_t)len));
+        add(m, "sha", cbor_build_bytestring(sha, 32));
+    }
+    add(m, "off", cbor_build_uint32((uint32_t)off));
+    add(m, "data", cbor_build_bytestring(d + off, n));
+    send(f, 1, 2, 1, 1, m);
+    cbor_item_t *o = get(f->body, "off");
+    return o != NULL && cbor_isa_uint(o) ? (long)cbor_get_int(o) : -1;
+}
+
 static void upload(struct fix *f, int image, const uint8_t *d, size_t len, size_t chunk, size_t stop_at)
 {
-    uint8_t sha[32];
-    struct tb_hash_ctx c;
-    assert_int_equal(tb_hash_init(&c, TB_HASH_SHA256), TB_OK);
-    assert_int_equal(tb_hash_update(&c, d, len), TB_OK);
-    assert_int_equal(tb_hash_finish(&c, sha), TB_OK);
     size_t off = 0;
     while (off < len && off < stop_at) {
-        size_t n = len - off < chunk ? len - off : chunk;
-        cbor_item_t *m = map();
-        if (off == 0) {
-            add(m, "image", cbor_build_uint8((uint8_t)image));
-            add(m, "len", cbor_build_uint32((uint32_t)len));
-            add(m, "sha", cbor_build_bytestring(sha, 32));
-        }
-        add(m, "off", cbor_build_uint32((uint32_t)off));
-        add(m, "data", cbor_build_bytestring(d + off, n));
-        send(f, 1, 2, 1, 1, m);
-        uint64_t next = uget(f->body, "off");
-        assert_true(next > off);
+        long next = upload_chunk(f, image, d, len, off, chunk);
+        assert_true(next > (long)off);
         off = (size_t)next;
     }
     if (off == len) {
@@ -569,31 +578,16 @@ static void reset_server(struct fix *f)
 static bool client_upload(struct fix *f, int image, const struct tb_signed *img, size_t chunk, size_t *first_off,
                           size_t stop_at)
 {
-    uint8_t sha[32];
-    struct tb_hash_ctx c;
-    assert_int_equal(tb_hash_init(&c, TB_HASH_SHA256), TB_OK);
-    assert_int_equal(tb_hash_update(&c, img->data, img->len), TB_OK);
-    assert_int_equal(tb_hash_finish(&c, sha), TB_OK);
     size_t off = 0;
     for (int turn = 0; turn < 10000; turn++) {
-        size_t n = img->len - off < chunk ? img->len - off : chunk;
-        cbor_item_t *m = map();
-        if (off == 0) {
-            add(m, "image", cbor_build_uint8((uint8_t)image));
-            add(m, "len", cbor_build_uint32((uint32_t)img->len));
-            add(m, "sha", cbor_build_bytestring(sha, 32));
-        }
-        add(m, "off", cbor_build_uint32((uint32_t)off));
-        add(m, "data", cbor_build_bytestring(img->data + off, n));
-        send(f, 1, 2, 1, 1, m);
-        cbor_item_t *o = get(f->body, "off");
-        if (o == NULL) {
+        long next = upload_chunk(f, image, img->data, img->len, off, chunk);
+        if (next < 0) {
             return false;
         }
         if (turn == 0 && first_off != NULL) {
-            *first_off = (size_t)cbor_get_int(o);
+            *first_off = (size_t)next;
         }
-        off = (size_t)cbor_get_int(o);
+        off = (size_t)next;
         if (off == img->len) {
             cbor_item_t *match = get(f->body, "match");
             return match != NULL && cbor_get_bool(match);
@@ -682,25 +676,9 @@ static void test_sweep_upload(void **state)
         tb_simdev_arm_cut(&f->w.d, k, seed);
         /* acknowledged: what the device answered before the cut */
         size_t acked = 0;
-        uint8_t sha[32];
-        struct tb_hash_ctx c;
-        assert_int_equal(tb_hash_init(&c, TB_HASH_SHA256), TB_OK);
-        assert_int_equal(tb_hash_update(&c, img->data, img->len), TB_OK);
-        assert_int_equal(tb_hash_finish(&c, sha), TB_OK);
         while (!f->w.d.power.off && acked < img->len) {
-            size_t n = img->len - acked < 512 ? img->len - acked : 512;
-            cbor_item_t *m = map();
-            if (acked == 0) {
-                add(m, "len", cbor_build_uint32((uint32_t)img->len));
-                add(m, "sha", cbor_build_bytestring(sha, 32));
-            }
-            add(m, "off", cbor_build_uint32((uint32_t)acked));
-            add(m, "data", cbor_build_bytestring(img->data + acked, n));
-            send(f, 1, 2, 1, 1, m);
-            cbor_item_t *o = get(f->body, "off");
-            if (o != NULL) {
-                acked = (size_t)cbor_get_int(o);
-            }
+            long next = upload_chunk(f, 0, img->data, img->len, acked, 512);
+            acked = next >= 0 ? (size_t)next : acked;
         }
         assert_true(f->w.d.power.off);
         world_power_cycle(&f->w, seed);
