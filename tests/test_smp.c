@@ -654,6 +654,17 @@ static void test_upload_survives_reset(void **state)
     assert_true(client_upload(f, 0, img, 700, &first, SIZE_MAX));
     assert_int_equal(first, 4096);
     assert_slot_holds(f, 0, img);
+    /* more chunks than the record has entries (640 of 32 bytes): an offset is
+     * recorded every 42 bytes or more, so at most two chunks go again, to the end */
+    reset_server(f);
+    assert_false(client_upload(f, 0, &f->app1, 32, NULL, img->len - 96));
+    reset_server(f);
+    assert_false(client_upload(f, 0, img, 32, NULL, img->len - 96));
+    reset_server(f);
+    assert_true(client_upload(f, 0, img, 32, &first, SIZE_MAX));
+    /* acknowledged: the first multiple of 32 at or past len - 96 */
+    assert_true(first >= img->len - 96 - 64 && first < img->len - 64);
+    assert_slot_holds(f, 0, img);
 }
 
 /* Cut the power at every flash operation of an upload; after the reset the
