@@ -914,7 +914,7 @@ static void upload(struct tb_smp_server *s, const struct tb_smp_hdr *h, const st
             return;
         }
         struct tb_slot_state st;
-        if (tb_boot_slot_state(s->env.cfg, (int)image, 1, &st) == TB_OK && st.pending) {
+        if (slot_state(s, (int)image, 1, &st) == TB_OK && st.pending) { /* also a request for the backup */
             err_group(w, h, TB_IMG_ERR_IMAGE_ALREADY_PENDING, TB_MGMT_EBADSTATE);
             return;
         }
@@ -1019,7 +1019,7 @@ static void erase(struct tb_smp_server *s, const struct tb_smp_hdr *h, const str
         return;
     }
     struct tb_slot_state st;
-    if (tb_boot_slot_state(s->env.cfg, image, 1, &st) == TB_OK && st.pending) {
+    if (slot_state(s, image, 1, &st) == TB_OK && st.pending) {
         err_group(w, h, TB_IMG_ERR_IMAGE_ALREADY_PENDING, TB_MGMT_EBADSTATE);
         return;
     }

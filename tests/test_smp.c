@@ -500,10 +500,21 @@ static void test_backup_in_slot1(void **state)
     assert_string_equal(e[1].version, "1.0.0");
     assert_memory_equal(e[1].hash, image_hash(&f->app1), 32);
     assert_true(e[1].bootable && !e[1].pending);
+    /* an erased secondary changes nothing to that */
+    send(f, 1, 2, 1, 5, map());
+    assert_int_equal(cbor_map_size(f->body), 0);
+    n = list(f, e, 4);
+    assert_int_equal(n, 3);
+    assert_memory_equal(e[1].hash, image_hash(&f->app1), 32);
     /* test it: pending; the next reset runs v1 as a test, v2 is now the backup */
     state_req(f, image_hash(&f->app1), false);
     n = list(f, e, 4);
     assert_true(e[1].pending && !e[1].permanent);
+    /* pending: no upload or erase takes the request away */
+    send(f, 1, 2, 1, 5, map());
+    expect_err(f, 1, TB_IMG_ERR_IMAGE_ALREADY_PENDING);
+    first_chunk(f, 1, 0, (uint32_t)f->app2.len, f->app2.data, 512);
+    expect_err(f, 1, TB_IMG_ERR_IMAGE_ALREADY_PENDING);
     assert_boots(f, &f->app1, false);
     assert_int_equal(f->rec.img[0].action, TB_ACT_UPGRADE_TEST);
     n = list(f, e, 4);
