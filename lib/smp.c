@@ -808,6 +808,7 @@ static int resume_from_flash(struct tb_smp_server *s, int image, uint64_t len, c
     memset(u, 0, sizeof(*u));
     rc = hash_slot(&a, x, &u->hash);
     if (rc != TB_OK) {
+        tb_hash_abort(&u->hash);
         return rc;
     }
     u->image = (uint8_t)image;
@@ -921,10 +922,12 @@ static void upload(struct tb_smp_server *s, const struct tb_smp_hdr *h, const st
         /* ... also after a reset, from the session recorded in flash */
         bool complete = false;
         int rc = sha != NULL ? resume_from_flash(s, (int)image, len, sha, &complete) : 0;
-        if (rc < 0) {
+        if (rc == TB_E_POWER) {
             err_group(w, h, TB_IMG_ERR_FLASH_READ_FAILED, TB_MGMT_EUNKNOWN);
             return;
         }
+        /* a session that cannot be taken up (its record full, a flash error)
+         * is never a dead end: the upload starts again from 0 */
         if (rc == 1) {
             w_map(w, complete ? 2 : 1);
             w_key_uint(w, "off", u->off);

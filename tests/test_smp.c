@@ -676,6 +676,24 @@ static void test_upload_survives_reset(void **state)
     /* acknowledged: the first multiple of 32 at or past len - 96 */
     assert_true(first >= img->len - 96 - 64 && first < img->len - 64);
     assert_slot_holds(f, 0, img);
+    /* a record that is full when the device must go back to a sector start:
+     * no dead end, the upload starts again from 0 */
+    reset_server(f);
+    assert_false(client_upload(f, 0, &f->app1, 700, NULL, 2800));
+    reset_server(f);
+    assert_false(client_upload(f, 0, img, 700, NULL, 5600));
+    struct tb_area full;
+    struct tb_smp_session ses;
+    assert_int_equal(tb_region_area(&f->w.dev, &f->w.lay.img[0].secondary, &full), TB_OK);
+    assert_int_equal(tb_smp_session_load(&full, 8, &ses), 1);
+    assert_int_equal(ses.off, 5600);
+    while (tb_smp_session_mark(&full, &ses, 5600) == TB_OK) {
+    }
+    assert_int_equal(tb_area_program(&a, 6000, garbage, sizeof(garbage)), TB_OK);
+    reset_server(f);
+    assert_true(client_upload(f, 0, img, 700, &first, SIZE_MAX));
+    assert_int_equal(first, 700);
+    assert_slot_holds(f, 0, img);
 }
 
 /* Cut the power at every flash operation of an upload; after the reset the
@@ -685,9 +703,14 @@ static void test_sweep_upload(void **state)
 {
     struct fix *f = *state;
     const struct tb_signed *img = &f->app2;
+    /* TB_SWEEP_BIG=1 (make long): serial-sized chunks, four times the
+     * operations, and a second cut after every other first one */
+    const char *big = getenv("TB_SWEEP_BIG");
+    const size_t chunk = big != NULL && big[0] == '1' ? 128 : 512;
+    const uint64_t twice = chunk == 128 ? 2 : 4;
     world_snapshot(&f->w);
     uint64_t ops0 = f->w.d.power.ops;
-    assert_true(client_upload(f, 0, img, 512, NULL, SIZE_MAX));
+    assert_true(client_upload(f, 0, img, chunk, NULL, SIZE_MAX));
     uint64_t total = f->w.d.power.ops - ops0;
     assert_true(total > 40);
     unsigned resumed = 0;
@@ -699,32 +722,32 @@ static void test_sweep_upload(void **state)
         /* acknowledged: what the device answered before the cut */
         size_t acked = 0;
         while (!f->w.d.power.off && acked < img->len) {
-            long next = upload_chunk(f, 0, img->data, img->len, acked, 512);
+            long next = upload_chunk(f, 0, img->data, img->len, acked, chunk);
             acked = next >= 0 ? (size_t)next : acked;
         }
         assert_true(f->w.d.power.off);
         world_power_cycle(&f->w, seed);
         reset_server(f);
-        if (k % 4 == 0) {
+        if (k % twice == 0) {
             /* a second cut while the upload resumes, a little way in */
             tb_simdev_arm_cut(&f->w.d, 1 + (k * 31u) % 24u, seed + 1);
-            (void)client_upload(f, 0, img, 512, NULL, SIZE_MAX);
+            (void)client_upload(f, 0, img, chunk, NULL, SIZE_MAX);
             f->w.d.power.cut_at = 0;
             world_power_cycle(&f->w, seed + 1);
             reset_server(f);
             acked = 0; /* what was acknowledged is no longer known: only the end result counts */
         }
         size_t first = 0;
-        if (!client_upload(f, 0, img, 512, &first, SIZE_MAX)) {
+        if (!client_upload(f, 0, img, chunk, &first, SIZE_MAX)) {
             fail_msg("cut at op %llu: the upload does not complete after the reset", (unsigned long long)k);
         }
-        /* first: where it resumed, or 512 when it started again with the first
+        /* first: where it resumed, or one chunk when it started again with the first
          * chunk; never past the chunk in flight at the cut (its bytes may have
          * been programmed and recorded just before it) */
-        if (acked != 0 && (first > acked + 512 || first + 4096 < acked)) {
+        if (acked != 0 && (first > acked + chunk || first + 4096 < acked)) {
             fail_msg("cut at op %llu: acknowledged %zu, resumed at %zu", (unsigned long long)k, acked, first);
         }
-        resumed += first > 512;
+        resumed += first > chunk;
         assert_slot_holds(f, 0, img);
     }
     assert_true(resumed > total / 2);
