@@ -112,6 +112,11 @@ head -c 786432 /dev/urandom > "$W/random.bin"
 expect_rc 1 $T $C image upload "$W/random.bin"
 grep -q "not an MCUboot image" "$W/err" && ok || bad "random upload: $(cat "$W/err")"
 grep -q "upload: .*100%" "$W/err" && bad "random bytes were uploaded" || ok
+# imgtool's own images: a good one is taken, a bad magic (also imgtool's big-endian one) is not
+expect_rc 0 $T $C image upload "$V/signed-ecdsa-p256-hdr20-padheader.bin"
+expect_rc 1 $T $C image upload "$V/corrupt-bad-magic.bin"
+grep -q "no image magic" "$W/err" && ok || bad "bad magic: $(cat "$W/err")"
+expect_rc 1 $T $C image upload "$V/signed-ecdsa-p256-bigendian.bin"
 # a net-core image larger than the net core's slot (229376 B on the DK), though
 # it fits the 256 KiB secondary
 head -c 235000 /dev/urandom > "$W/net-big.raw"
@@ -169,7 +174,7 @@ grep -q 'malformed answer from the device ("version" is not a text string)' "$W/
 expect_rc 1 $T $C echo hi
 grep -q '"r" is not a text string' "$W/err" && ok || bad "types echo: $(cat "$W/err")"
 expect_rc 1 $T $C image upload "$W/v1.bin"
-grep -q '"off" is not' "$W/err" && ok || bad "types upload: $(cat "$W/err")"
+grep -q '"match" is not a boolean' "$W/err" && ok || bad "types upload: $(cat "$W/err")"
 expect_rc 1 $T $C image erase
 grep -q '"rc" is not' "$W/err" && ok || bad "types erase: $(cat "$W/err")"
 unfake

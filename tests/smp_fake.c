@@ -36,7 +36,7 @@ static cbor_item_t *answer(const char *mode, const struct tb_smp_hdr *h)
         (void)cbor_array_push(arr, cbor_move(e));
         tb_cbor_add(m, "images", arr);
     } else if (h->group == TB_SMP_GROUP_IMAGE && h->id == 1) {
-        tb_cbor_add(m, "off", types ? cbor_build_string("0") : cbor_build_uint8(0));
+        tb_cbor_add(m, "off", cbor_build_uint8(0));
         if (types) {
             tb_cbor_add(m, "match", cbor_build_string("yes"));
         }
