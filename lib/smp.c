@@ -432,8 +432,6 @@ static void version_str(const struct tb_image_version *v, char *out)
     out[n] = '\0';
 }
 
-/* tb_boot_slot_state, and for a net image the journal does not know yet
- * (flashed in the factory), what the bootloader saw the net core run. */
 static int slot_state(const struct tb_smp_server *s, int image, int slot, struct tb_slot_state *st);
 
 /* Slot 1 as MCUboot users know it: the secondary's image, or, when it holds
@@ -460,6 +458,9 @@ static int slot1_state(const struct tb_smp_server *s, int image, struct tb_slot_
     return rc;
 }
 
+/* tb_boot_slot_state, and for a net image the journal does not know yet
+ * (flashed in the factory), what the bootloader saw the net core run;
+ * slot 1 as slot1_state says. */
 static int slot_state(const struct tb_smp_server *s, int image, int slot, struct tb_slot_state *st)
 {
     bool backup;
