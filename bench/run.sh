@@ -48,6 +48,6 @@ awk -v v="$v" -v s="$s" -v n="$n" -v kib="$kib" 'BEGIN {
     printf "ratio validate / bare SHA-256:           %.3f\n", v / s
     printf "fixed cost beyond hashing (ECDSA, reads):  %d instructions\n", v - s
     if (kib == 256)
-        printf "MCUboot bootutil, same 256 KiB boot validation (tinycrypt, shared/reference): 35.2 M = 134 per byte -> twinboot/MCUboot = %.2f\n", v / 35.2e6
+        printf "MCUboot bootutil, same 256 KiB boot validation (tinycrypt, docs/nrf5340-facts.md): 35.2 M = 134 per byte -> twinboot/MCUboot = %.2f\n", v / 35.2e6
 }'
 done

@@ -79,7 +79,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct slotmem m = {data + 1, (uint32_t)(size - 1)};
     struct tb_flash f = {.name = "fuzz", .size = m.len, .sector_size = 1, .write_size = 1,
                          .erased_val = 0xff, .read = slot_read, .program = no_write, .erase = no_erase,
-                         .ctx = &m};
+                         .ctx = &m,
+                         /* bit 1: a memory-mapped slot, where pure signatures are checked in place */
+                         .mapped = (data[0] & 2) ? m.d : NULL};
     struct tb_area a = {&f, 0, m.len};
     struct tb_keyring kr = {keys, (data[0] & 1) ? nkeys : 0};
     struct tb_image_info info;

@@ -85,9 +85,22 @@ static int ctx_init(struct tb_boot_ctx *c, const struct tb_boot_config *cfg, int
     return rc == TB_OK ? tb_journal_open(&c->j, &st) : rc;
 }
 
-static int validate(const struct tb_boot_ctx *c, const struct tb_area *a, struct tb_image_info *info)
+/* Whole, signed (once per image per boot: lib/boot_validate.c) and bootable. */
+static int validate(struct tb_boot_ctx *c, const struct tb_area *a, struct tb_image_info *info)
 {
-    int rc = tb_image_validate(a, &c->cfg->keys, info);
+    int rc = tb_boot_validate(c, a, true, info);
+    if (rc == TB_OK) {
+        rc = tb_image_bootable(&info->hdr);
+    }
+    return rc;
+}
+
+/* Whole (hash only): what the primary holds before anything is decided. It
+ * is signature-checked before it boots (slot_check), so an upgrade boot
+ * checks one signature, the new image's, where MCUboot checks two. */
+static int intact(struct tb_boot_ctx *c, const struct tb_area *a, struct tb_image_info *info)
+{
+    int rc = tb_boot_validate(c, a, false, info);
     if (rc == TB_OK) {
         rc = tb_image_bootable(&info->hdr);
     }
@@ -188,13 +201,15 @@ static const uint8_t *backup_hash(const struct tb_journal *j)
     return NULL;
 }
 
-static int backup_info(const struct tb_boot_ctx *c, struct tb_image_info *bi)
+/* The backup holds what the journal says; sig: it is about to be restored,
+ * so its signature is checked too. */
+static int backup_info(struct tb_boot_ctx *c, struct tb_image_info *bi, bool sig)
 {
     const uint8_t *want = backup_hash(&c->j);
     if (c->bak.size == 0 || want == NULL) {
         return TB_E_BOOT_NO_BACKUP;
     }
-    int rc = validate(c, &c->bak_img, bi);
+    int rc = sig ? validate(c, &c->bak_img, bi) : intact(c, &c->bak_img, bi);
     if (rc != TB_OK) {
         return fatal(rc) ? rc : TB_E_BOOT_NO_BACKUP;
     }
@@ -219,7 +234,7 @@ static int slot_install(struct run *r, struct tb_boot_image_record *rec, const u
         /* The primary is an unconfirmed test image and the backup still holds
          * the last confirmed one: keep that backup, do not save the test image. */
         if (testing(&r->pt)) {
-            rc = backup_info(c, &bi);
+            rc = backup_info(c, &bi, false);
             if (fatal(rc)) {
                 return rc;
             }
@@ -260,7 +275,7 @@ static int slot_revert(struct run *r, struct tb_boot_image_record *rec)
         rec->action = TB_ACT_TEST_BOOT;
         return tb_journal_mark(&c->j, TB_STEP_BOOT);
     }
-    int rc = (ours && r->ops->revert != NULL) ? backup_info(c, &bi) : TB_E_BOOT_NO_BACKUP;
+    int rc = (ours && r->ops->revert != NULL) ? backup_info(c, &bi, true) : TB_E_BOOT_NO_BACKUP;
     if (fatal(rc)) {
         return rc;
     }
@@ -304,7 +319,7 @@ static void record_resumed(const struct tb_journal *j, struct tb_boot_image_reco
 static int slot_prepare(struct run *r, struct tb_boot_image_record *rec)
 {
     struct tb_boot_ctx *c = &r->c;
-    r->prc = validate(c, &c->pri_img, &r->pi);
+    r->prc = intact(c, &c->pri_img, &r->pi);
     if (fatal(r->prc)) {
         return r->prc;
     }
@@ -332,7 +347,7 @@ static int slot_prepare(struct run *r, struct tb_boot_image_record *rec)
     record_resumed(&c->j, rec);
     /* a finished upgrade boots its image now: this is its test boot */
     r->installed = c->j.s.op != TB_OP_REVERT;
-    r->prc = validate(c, &c->pri_img, &r->pi);
+    r->prc = intact(c, &c->pri_img, &r->pi);
     return fatal(r->prc) ? r->prc : TB_OK;
 }
 
@@ -346,7 +361,7 @@ static int slot_check(struct run *r, struct tb_boot_image_record *rec)
     }
     if (prc != TB_OK && r->ops->revert != NULL) {
         struct tb_image_info bi;
-        int rc = backup_info(c, &bi);
+        int rc = backup_info(c, &bi, true);
         if (fatal(rc)) {
             return rc;
         }
@@ -693,6 +708,7 @@ int tb_boot_go(const struct tb_boot_config *cfg, struct tb_boot_record *rec)
                  : strategy == TB_STRATEGY_OVERWRITE ? &tb_strategy_overwrite
                                                      : NULL;
         rc = ctx_init(&r->c, cfg, i);
+        r->c.rec = &rec->img[i];
         if (rc == TB_OK) {
             rc = r->ops != NULL ? slot_prepare(r, &rec->img[i]) : net_prepare(r, &rec->img[i]);
         }

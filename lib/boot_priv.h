@@ -24,6 +24,9 @@ struct tb_boot_ctx {
     struct tb_journal j;
     int bak_erased;               /* backup sector known erased in this run, -1: none */
     uint32_t nc_seq;              /* handover: last command sequence number */
+    struct tb_boot_image_record *rec; /* where this boot's validation work is counted; NULL: nowhere */
+    uint8_t trusted[64];          /* a digest whose signature this boot verified for this image */
+    uint8_t trusted_len;          /* 0: none yet */
     uint8_t buf[TB_COPY_CHUNK];
     uint8_t side[TB_COPY_CHUNK];
 };
@@ -56,6 +59,11 @@ struct tb_strategy_ops {
 
 extern const struct tb_strategy_ops tb_strategy_swap;
 extern const struct tb_strategy_ops tb_strategy_overwrite;
+
+/* Validate the image in a: its hash, and with sig its signature too, unless
+ * the digest is one whose signature this boot already verified for this
+ * image (lib/boot_validate.c). The work is counted in c->rec. */
+int tb_boot_validate(struct tb_boot_ctx *c, const struct tb_area *a, bool sig, struct tb_image_info *info);
 
 /* shared helpers (lib/boot_copy.c) */
 uint32_t tb_sectors_for(const struct tb_boot_ctx *c, uint32_t bytes);

@@ -1,4 +1,4 @@
-/* SHA-2, ECDSA-P256 and RSA-2048-PSS from mbedTLS (2.28, as Debian ships it).
+/* SHA-2, ECDSA-P256/P-384 and RSA-2048-PSS from mbedTLS (2.28, as Debian ships it).
  *
  * Keys arrive as the DER that `imgtool getpub` prints. They are parsed with
  * mbedTLS's ASN.1 reader straight into ECP/RSA contexts: the pk layer would
@@ -38,6 +38,10 @@ size_t tb_hash_len(int alg)
     }
 }
 
+static struct tb_crypto_counts g_counts; /* one CPU, one boot at a time: see crypto.h */
+
+void tb_crypto_counts(struct tb_crypto_counts *out) { *out = g_counts; }
+
 int tb_hash_init(struct tb_hash_ctx *c, int alg)
 {
     int rc;
@@ -72,6 +76,7 @@ int tb_hash_update(struct tb_hash_ctx *c, const void *data, size_t len)
     } else {
         return TB_E_INVAL;
     }
+    g_counts.bytes_hashed += len;
     return rc == 0 ? TB_OK : TB_E_CRYPTO;
 }
 
@@ -148,20 +153,44 @@ static int spki_parse(const uint8_t *der, size_t len, const char *oid, size_t oi
     return TB_OK;
 }
 
-static int ecdsa_p256_verify(const uint8_t *der, size_t der_len, const uint8_t *digest,
-                             size_t digest_len, const uint8_t *sig, size_t sig_len)
+/* The DER (r, s) without what follows it: imgtool --pad-sig (and MCUboot
+ * before 1.5) append zeros up to a fixed length (72 B for P-256, 103 B for
+ * P-384); bootutil reads the SEQUENCE and ignores the rest, mbedTLS refuses
+ * any trailing byte. We cut at the SEQUENCE's end and accept zeros only. */
+static int ecdsa_sig_unpad(const uint8_t *sig, size_t sig_len, size_t *der_len)
+{
+    unsigned char *p = (unsigned char *)(uintptr_t)sig;
+    size_t l;
+    if (mbedtls_asn1_get_tag(&p, sig + sig_len, &l, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0) {
+        return TB_E_IMG_BAD_SIGNATURE;
+    }
+    *der_len = (size_t)(p - sig) + l;
+    for (size_t i = *der_len; i < sig_len; i++) {
+        if (sig[i] != 0) {
+            return TB_E_IMG_BAD_SIGNATURE;
+        }
+    }
+    return TB_OK;
+}
+
+/* ECDSA over the image digest; grp: the curve the key must be on. */
+static int ecdsa_verify(mbedtls_ecp_group_id grp, const char *grp_oid, size_t grp_oid_len, const uint8_t *der,
+                        size_t der_len, const uint8_t *digest, size_t digest_len, const uint8_t *sig, size_t sig_len)
 {
     const uint8_t *q;
-    size_t q_len;
+    size_t q_len, dsig_len;
     int rc = spki_parse(der, der_len, MBEDTLS_OID_EC_ALG_UNRESTRICTED,
-                        MBEDTLS_OID_SIZE(MBEDTLS_OID_EC_ALG_UNRESTRICTED), MBEDTLS_OID_EC_GRP_SECP256R1,
-                        MBEDTLS_OID_SIZE(MBEDTLS_OID_EC_GRP_SECP256R1), &q, &q_len);
+                        MBEDTLS_OID_SIZE(MBEDTLS_OID_EC_ALG_UNRESTRICTED), grp_oid, grp_oid_len, &q, &q_len);
+    if (rc != TB_OK) {
+        return rc;
+    }
+    rc = ecdsa_sig_unpad(sig, sig_len, &dsig_len);
     if (rc != TB_OK) {
         return rc;
     }
     mbedtls_ecdsa_context ctx;
     mbedtls_ecdsa_init(&ctx);
-    rc = mbed_rc(mbedtls_ecp_group_load(&ctx.grp, MBEDTLS_ECP_DP_SECP256R1), TB_E_CRYPTO);
+    rc = mbed_rc(mbedtls_ecp_group_load(&ctx.grp, grp), TB_E_CRYPTO);
     if (rc == TB_OK) {
         rc = mbed_rc(mbedtls_ecp_point_read_binary(&ctx.grp, &ctx.Q, q, q_len), TB_E_IMG_KEY);
     }
@@ -169,7 +198,7 @@ static int ecdsa_p256_verify(const uint8_t *der, size_t der_len, const uint8_t *
         rc = mbed_rc(mbedtls_ecp_check_pubkey(&ctx.grp, &ctx.Q), TB_E_IMG_KEY);
     }
     if (rc == TB_OK) {
-        rc = mbed_rc(mbedtls_ecdsa_read_signature(&ctx, digest, digest_len, sig, sig_len),
+        rc = mbed_rc(mbedtls_ecdsa_read_signature(&ctx, digest, digest_len, sig, dsig_len),
                      TB_E_IMG_BAD_SIGNATURE);
     }
     mbedtls_ecdsa_free(&ctx);
@@ -259,8 +288,27 @@ int tb_sig_verify(uint16_t key_type, const uint8_t *key_der, size_t key_len, con
     if (key_der == NULL || digest == NULL || sig == NULL) {
         return TB_E_INVAL;
     }
+    g_counts.sig_checks++;
     switch (key_type) {
-    case TB_KEY_ECDSA_P256: return ecdsa_p256_verify(key_der, key_len, digest, digest_len, sig, sig_len);
+    case TB_KEY_ECDSA_P256:
+        if (digest_len != 32) {
+            return TB_E_IMG_BAD_SIGNATURE; /* P-256 signs SHA-256 digests only */
+        }
+        return ecdsa_verify(MBEDTLS_ECP_DP_SECP256R1, MBEDTLS_OID_EC_GRP_SECP256R1,
+                            MBEDTLS_OID_SIZE(MBEDTLS_OID_EC_GRP_SECP256R1), key_der, key_len, digest, digest_len, sig,
+                            sig_len);
+    case TB_KEY_ECDSA_P384:
+#ifdef MBEDTLS_ECP_DP_SECP384R1_ENABLED
+        /* a P-384 key signs SHA-384 digests only (imgtool's ALLOWED_KEY_SHA) */
+        if (digest_len != 48) {
+            return TB_E_IMG_BAD_SIGNATURE;
+        }
+        return ecdsa_verify(MBEDTLS_ECP_DP_SECP384R1, MBEDTLS_OID_EC_GRP_SECP384R1,
+                            MBEDTLS_OID_SIZE(MBEDTLS_OID_EC_GRP_SECP384R1), key_der, key_len, digest, digest_len, sig,
+                            sig_len);
+#else
+        return TB_E_UNSUPPORTED; /* the chip's mbedTLS config leaves P-384 out unless TB_CONFIG_ECDSA_P384 */
+#endif
     case TB_KEY_RSA2048: return rsa2048_pss_verify(key_der, key_len, digest, digest_len, sig, sig_len);
     case TB_KEY_ED25519: return ed25519_verify(key_der, key_len, digest, digest_len, sig, sig_len);
     default: return TB_E_UNSUPPORTED;

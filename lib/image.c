@@ -194,7 +194,8 @@ static int hash_alg_of_tlv(uint16_t type)
 static uint16_t sig_tlv_of_key(uint16_t key_type)
 {
     switch (key_type) {
-    case TB_KEY_ECDSA_P256: return TB_TLV_ECDSA_SIG;
+    case TB_KEY_ECDSA_P256:
+    case TB_KEY_ECDSA_P384: return TB_TLV_ECDSA_SIG;
     case TB_KEY_RSA2048: return TB_TLV_RSA2048_PSS;
     case TB_KEY_ED25519: return TB_TLV_ED25519;
     default: return 0;
@@ -220,10 +221,10 @@ static int hash_area(struct tb_hash_ctx *c, const struct tb_area *slot, uint32_t
     return TB_OK;
 }
 
-static int sha256_area(const struct tb_area *slot, uint32_t off, uint32_t len, uint8_t out[32])
+static int digest_area(int alg, const struct tb_area *slot, uint32_t off, uint32_t len, uint8_t *out)
 {
     struct tb_hash_ctx c;
-    int rc = tb_hash_init(&c, TB_HASH_SHA256);
+    int rc = tb_hash_init(&c, alg);
     if (rc != TB_OK) {
         return rc;
     }
@@ -235,14 +236,14 @@ static int sha256_area(const struct tb_area *slot, uint32_t off, uint32_t len, u
     return tb_hash_finish(&c, out);
 }
 
-/* The trusted key whose DER hashes to h, or -1. */
-static int find_key(const struct tb_keyring *keys, const uint8_t h[32], int *index)
+/* The trusted key whose DER hashes (with alg, the image's hash) to h, or -1. */
+static int find_key(const struct tb_keyring *keys, int alg, const uint8_t *h, size_t hlen, int *index)
 {
     *index = -1;
     for (size_t i = 0; i < keys->count; i++) {
-        uint8_t kh[32];
+        uint8_t kh[64];
         struct tb_hash_ctx c;
-        int rc = tb_hash_init(&c, TB_HASH_SHA256);
+        int rc = tb_hash_init(&c, alg);
         if (rc == TB_OK) {
             rc = tb_hash_update(&c, keys->keys[i].der, keys->keys[i].der_len);
             if (rc != TB_OK) {
@@ -254,7 +255,7 @@ static int find_key(const struct tb_keyring *keys, const uint8_t h[32], int *ind
         if (rc != TB_OK) {
             return rc;
         }
-        if (memcmp(kh, h, sizeof(kh)) == 0) {
+        if (hlen == tb_hash_len(alg) && memcmp(kh, h, hlen) == 0) {
             *index = (int)i;
             return TB_OK;
         }
@@ -263,7 +264,7 @@ static int find_key(const struct tb_keyring *keys, const uint8_t h[32], int *ind
 }
 
 /* Pass 1: structure of every TLV, the hash TLV, security counter, dependencies. */
-static int scan_tlvs(const struct tb_area *slot, struct tb_image_info *info, uint32_t *hash_off)
+static int scan_tlvs(const struct tb_area *slot, struct tb_image_info *info)
 {
     struct tb_tlv_iter it;
     uint16_t type, len;
@@ -284,7 +285,6 @@ static int scan_tlvs(const struct tb_area *slot, struct tb_image_info *info, uin
                 }
                 info->hash_type = type;
                 info->hash_len = (uint8_t)len;
-                *hash_off = voff;
             }
         } else if (type == TB_TLV_SEC_CNT || type == TB_TLV_DEPENDENCY) {
             /* Only the protected area is signed: outside it anyone could add these. */
@@ -309,14 +309,77 @@ static int scan_tlvs(const struct tb_area *slot, struct tb_image_info *info, uin
                 d->image_id = v[0];
                 tb_image_version_decode(v + 4, &d->min_version);
             }
-        } else if (type == TB_TLV_KEYHASH && len != 32) {
+        } else if (type == TB_TLV_KEYHASH && len != 32 && len != 48 && len != 64) {
             return TB_E_IMG_TLV_LEN;
+        } else if (type == TB_TLV_SIG_PURE) {
+            /* bootutil: one byte, and only the value 1 means pure */
+            if (len != 1) {
+                return TB_E_IMG_TLV_LEN;
+            }
+            rc = tb_area_read(slot, voff, v, 1);
+            if (rc != TB_OK) {
+                return rc;
+            }
+            info->pure = v[0] == 1;
         }
     }
     if (rc < 0) {
         return rc;
     }
-    return info->hash_type == 0 ? TB_E_IMG_NO_HASH : TB_OK;
+    /* A pure-signed image may come without a hash TLV (imgtool before the
+     * compression support wrote none): its signature is then all there is. */
+    return info->hash_type == 0 && !info->pure ? TB_E_IMG_NO_HASH : TB_OK;
+}
+
+/* Every hash TLV of the image's type must hold the digest: bootutil checks
+ * each EXPECTED_HASH_TLV it meets, so a second, wrong one refuses the image.
+ * Hash TLVs of another type are not checked, as in bootutil (which is built
+ * for one hash algorithm). */
+static int check_hash_tlvs(const struct tb_area *slot, const struct tb_image_info *info)
+{
+    struct tb_tlv_iter it;
+    uint16_t type, len;
+    uint32_t voff;
+    uint8_t want[64];
+    int rc = tb_tlv_iter_begin(&it, slot, &info->hdr, false);
+    if (rc != TB_OK) {
+        return rc;
+    }
+    while ((rc = tb_tlv_iter_next(&it, &type, &len, &voff, NULL)) == 1) {
+        if (type != info->hash_type) {
+            continue;
+        }
+        if (len != info->hash_len) {
+            return TB_E_IMG_TLV_LEN;
+        }
+        rc = tb_area_read(slot, voff, want, len);
+        if (rc != TB_OK) {
+            return rc;
+        }
+        if (memcmp(want, info->hash, len) != 0) {
+            return TB_E_IMG_HASH_MISMATCH;
+        }
+    }
+    return rc < 0 ? rc : TB_OK;
+}
+
+/* Pure signatures cover the hashed range itself; only Ed25519 signs so
+ * (imgtool --pure), and only where the slot is memory-mapped. */
+static int verify_one(const struct tb_area *slot, const struct tb_key *k, const struct tb_image_info *info,
+                      const uint8_t *sig, size_t sig_len)
+{
+    if (!info->pure) {
+        return tb_sig_verify(k->type, k->der, k->der_len, info->hash, info->hash_len, sig, sig_len);
+    }
+    if (k->type != TB_KEY_ED25519 || slot->flash->mapped == NULL) {
+        return TB_E_UNSUPPORTED;
+    }
+    uint32_t n = info->tlv_off + info->hdr.protect_tlv_size;
+    int rc = tb_area_check(slot, 0, n);
+    if (rc != TB_OK) {
+        return rc;
+    }
+    return tb_sig_verify(k->type, k->der, k->der_len, slot->flash->mapped + slot->off, n, sig, sig_len);
 }
 
 /* Pass 2: key id TLVs and signatures, in order, as bootutil reads them: a
@@ -329,21 +392,26 @@ static int check_signature(const struct tb_area *slot, const struct tb_keyring *
     uint32_t voff;
     int cur = -1;
     bool saw_key_id = false, key_found = false, saw_sig = false;
+    /* key hashes use the image's hash algorithm (SHA-256 for a pure image without one) */
+    int alg = info->hash_type != 0 ? hash_alg_of_tlv(info->hash_type) : TB_HASH_SHA256;
     int rc = tb_tlv_iter_begin(&it, slot, &info->hdr, false);
     if (rc != TB_OK) {
         return rc;
     }
     while ((rc = tb_tlv_iter_next(&it, &type, &len, &voff, NULL)) == 1) {
         if (type == TB_TLV_KEYHASH || type == TB_TLV_PUBKEY) {
-            uint8_t h[32];
+            uint8_t h[64];
             saw_key_id = true;
             if (type == TB_TLV_KEYHASH) {
-                rc = tb_area_read(slot, voff, h, sizeof(h));
+                if (len != tb_hash_len(alg)) {
+                    return TB_E_IMG_TLV_LEN;
+                }
+                rc = tb_area_read(slot, voff, h, len);
             } else {
-                rc = sha256_area(slot, voff, len, h);
+                rc = digest_area(alg, slot, voff, len, h);
             }
             if (rc == TB_OK) {
-                rc = find_key(keys, h, &cur);
+                rc = find_key(keys, alg, h, tb_hash_len(alg), &cur);
             }
             if (rc != TB_OK) {
                 return rc;
@@ -364,7 +432,7 @@ static int check_signature(const struct tb_area *slot, const struct tb_keyring *
         }
         saw_sig = true;
         const struct tb_key *k = &keys->keys[cur];
-        rc = tb_sig_verify(k->type, k->der, k->der_len, info->hash, info->hash_len, sig, len);
+        rc = verify_one(slot, k, info, sig, len);
         if (rc == TB_OK) {
             info->key_index = cur;
             info->sig_type = type;
@@ -389,8 +457,6 @@ static int check_signature(const struct tb_area *slot, const struct tb_keyring *
 int tb_image_validate(const struct tb_area *slot, const struct tb_keyring *keys,
                       struct tb_image_info *info)
 {
-    uint32_t hash_off = 0;
-    uint8_t want[64];
     struct tb_hash_ctx c;
 
     if (slot == NULL || keys == NULL || info == NULL || (keys->count > 0 && keys->keys == NULL)) {
@@ -408,13 +474,15 @@ int tb_image_validate(const struct tb_area *slot, const struct tb_keyring *keys,
     }
     info->tlv_off = (uint32_t)info->hdr.hdr_size + info->hdr.img_size;
 
-    rc = scan_tlvs(slot, info, &hash_off);
+    rc = scan_tlvs(slot, info);
     if (rc != TB_OK) {
         return rc;
     }
 
-    /* The digest covers header (with its padding), payload and the protected TLVs. */
-    int alg = hash_alg_of_tlv(info->hash_type);
+    /* The digest covers header (with its padding), payload and the protected
+     * TLVs. A pure image without a hash TLV still gets a SHA-256 identity. */
+    int alg = info->hash_type != 0 ? hash_alg_of_tlv(info->hash_type) : TB_HASH_SHA256;
+    info->hash_len = (uint8_t)tb_hash_len(alg);
     rc = tb_hash_init(&c, alg);
     if (rc != TB_OK) {
         return rc;
@@ -425,19 +493,28 @@ int tb_image_validate(const struct tb_area *slot, const struct tb_keyring *keys,
         return rc;
     }
     rc = tb_hash_finish(&c, info->hash);
-    if (rc == TB_OK) {
-        rc = tb_area_read(slot, hash_off, want, info->hash_len);
+    if (rc == TB_OK && info->hash_type != 0) {
+        rc = check_hash_tlvs(slot, info);
     }
     if (rc != TB_OK) {
         return rc;
     }
-    if (memcmp(want, info->hash, info->hash_len) != 0) {
-        return TB_E_IMG_HASH_MISMATCH;
-    }
     if (keys->count == 0) {
+        if (info->hash_type == 0) {
+            return TB_E_IMG_NO_HASH; /* nothing vouches for a pure image without a key */
+        }
         return TB_OK;
     }
     return check_signature(slot, keys, info);
+}
+
+int tb_image_verify_signature(const struct tb_area *slot, const struct tb_keyring *keys,
+                              struct tb_image_info *info)
+{
+    if (slot == NULL || keys == NULL || info == NULL || (keys->count > 0 && keys->keys == NULL)) {
+        return TB_E_INVAL;
+    }
+    return keys->count == 0 ? TB_OK : check_signature(slot, keys, info);
 }
 
 int tb_image_bootable(const struct tb_image_header *h)

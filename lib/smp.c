@@ -4,7 +4,7 @@
  * decoder into a small fixed table of key/value views into the request (no
  * copies, no heap). Responses are written with libcbor's encoders into the
  * caller's buffer. Field names, types and error codes follow Zephyr
- * (shared/reference/smp.md). */
+ * (Zephyr's smp_protocol.rst and subsys/mgmt/mcumgr; docs/nrf5340-facts.md). */
 #include "twinboot/smp.h"
 
 #include <string.h>

@@ -8,6 +8,7 @@ PKGS=(
   libcmocka-dev zlib1g-dev           # unit tests (zlib: an independent CRC-32 to check ours)
   libmbedtls-dev libsodium-dev       # device crypto: SHA-2/ECDSA/RSA, Ed25519
   libcbor-dev                        # SMP server: CBOR
+  libyaml-dev                        # host tools: NCS Partition Manager layouts
   libssl-dev openssl                 # host tools: key files and signing; independent checks
   clang libclang-rt-14-dev           # libFuzzer targets
   valgrind                           # bench: instruction counts

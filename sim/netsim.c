@@ -32,6 +32,7 @@ static int ctl_release(void *ctx)
         return TB_E_POWER;
     }
     tb_netboot_reset(&n->nb);
+    n->now_ns = n->d->power.now_ns; /* out of reset now: it did nothing while held */
     n->running = true;
     n->state = TB_NB_START;
     return TB_OK;
@@ -41,10 +42,10 @@ static int ctl_release(void *ctx)
 static int ctl_wait(void *ctx, uint32_t us)
 {
     struct tb_simnet *n = ctx;
-    (void)us; /* the net core's flash operations advance the device clock */
     if (n->d->power.off) {
         return TB_E_POWER;
     }
+    n->d->power.now_ns += us;
     if (!n->running || n->silent) {
         return TB_OK;
     }
@@ -59,6 +60,10 @@ static int ctl_wait(void *ctx, uint32_t us)
         if (rc == TB_NB_JUMP) {
             break;
         }
+    }
+    /* the app core sees the result of these steps: not before they ended */
+    if (n->now_ns > n->d->power.now_ns) {
+        n->d->power.now_ns = n->now_ns;
     }
     return TB_OK;
 }
@@ -91,6 +96,7 @@ int tb_simnet_init(struct tb_simnet *n, struct tb_simdev *d, const struct tb_are
     tb_simnet_power_loss(n, seed);
     tb_netboot_init(&n->nb, net_app, &n->shm);
     n->ctl = (struct tb_netctl){ctl_hold, ctl_release, ctl_wait, n};
+    d->fl[TB_SIM_NET].cpu_ns = &n->now_ns; /* the net flash stalls the net core, not the app core */
     return TB_OK;
 }
 
@@ -98,6 +104,9 @@ void tb_simnet_free(struct tb_simnet *n)
 {
     free(n->ram);
     n->ram = NULL;
+    if (n->d != NULL && n->d->fl[TB_SIM_NET].cpu_ns == &n->now_ns) {
+        n->d->fl[TB_SIM_NET].cpu_ns = NULL;
+    }
 }
 
 int tb_simnet_settle(struct tb_simnet *n, uint32_t max_steps)

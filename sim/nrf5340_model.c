@@ -1,7 +1,7 @@
 /* Geometry and timing of the nRF5340 DK memories.
  *
  * The timings are the datasheet-typical figures collected in
- * shared/reference/nrf5340.md (NVMC tERASEPAGE / tWRITE, MX25R6435F typical
+ * docs/nrf5340-facts.md with their sources (NVMC tERASEPAGE / tWRITE, MX25R6435F typical
  * sector erase and page program, QSPI at 8 MHz quad I/O). They could not be
  * re-checked against the datasheets: this table is the one place to correct
  * them, and every modelled time in the simulator follows from it.

@@ -15,7 +15,8 @@
  * Elapsed time (the device clock, see sim.h): every executed operation with a
  * non-zero modelled time starts at max(power->now_ns, busy_until_ns) and
  * busy_until_ns becomes its end; now_ns moves to the end too, or stays at the
- * start for an erase on an async_erase part. Refused calls do not move the
+ * start for an erase on an async_erase part. now_ns is the clock of the CPU
+ * driving the part (cpu_ns: the net core's for the net flash). Refused calls do not move the
  * clock; a torn operation takes its full time, as in busy_ns.
  */
 #include "twinboot/sim.h"
@@ -54,11 +55,11 @@ static uint64_t tb_sf_scale(uint64_t len, uint64_t unit_ns, uint64_t unit)
 /* Run an operation of dur ns on sf's part; wait: the CPU waits for its end. */
 static void tb_sf_clock_cpu(struct tb_simflash *sf, uint64_t dur, uint64_t cpu)
 {
-    struct tb_sim_power *p = sf->power;
-    uint64_t start = p->now_ns > sf->busy_until_ns ? p->now_ns : sf->busy_until_ns;
+    uint64_t *now = sf->cpu_ns != NULL ? sf->cpu_ns : &sf->power->now_ns;
+    uint64_t start = *now > sf->busy_until_ns ? *now : sf->busy_until_ns;
 
     sf->busy_until_ns = start + dur;
-    p->now_ns = start + cpu;
+    *now = start + cpu;
 }
 
 static void tb_sf_clock(struct tb_simflash *sf, uint64_t dur, bool wait)

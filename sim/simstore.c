@@ -23,8 +23,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include "twinboot/error.h"
-#include "twinboot/netcore.h"
 #include "twinboot/sim.h"
 
 #define LOG_NAME "save.log"
@@ -96,13 +97,26 @@ static bool fault(struct tb_simdev *d)
     return d != NULL && d->save_fault_at != 0 && ++d->save_steps >= d->save_fault_at;
 }
 
+/* CRC-32 (zlib's), over any length */
+static uint32_t log_crc(uint32_t crc, const void *p, size_t len)
+{
+    const uint8_t *b = p;
+    while (len > 0) {
+        uInt n = len > 0x40000000U ? 0x40000000U : (uInt)len;
+        crc = (uint32_t)crc32(crc, b, n);
+        b += n;
+        len -= n;
+    }
+    return crc;
+}
+
 static int put(struct logw *w, const void *p, size_t len)
 {
     const uint8_t *b = p;
     if (fault(w->d)) {
         return TB_E_POWER;
     }
-    w->crc = tb_crc32(w->crc, b, (uint32_t)len);
+    w->crc = log_crc(w->crc, b, len);
     while (len > 0) {
         ssize_t n = write(w->fd, b, len);
         if (n < 0 && errno == EINTR) {
@@ -161,7 +175,7 @@ static int replay(struct tb_simdev *d, const char *dir, const uint8_t *log, size
 {
     char p[4096];
     if (n < sizeof(log_head) + 16 || memcmp(log, log_head, 8) != 0 || memcmp(log + n - 8, log_tail, 8) != 0 ||
-        tb_crc32(0, log, (uint32_t)(n - 12)) != rd32(log + n - 12)) {
+        log_crc(0, log, n - 12) != rd32(log + n - 12)) {
         return fail(err, errlen, TB_E_IO, "%s/%s is damaged (not a complete save log): the device cannot be trusted",
                     dir, LOG_NAME);
     }
@@ -372,7 +386,7 @@ int tb_simdev_save_files(struct tb_simdev *d, const char *dir, const struct tb_s
         /* count, then the check value over everything before it, then the end mark */
         uint8_t t[16];
         le32(t, w.count);
-        le32(t + 4, tb_crc32(w.crc, t, 4));
+        le32(t + 4, log_crc(w.crc, t, 4));
         memcpy(t + 8, log_tail, 8);
         rc = put(&w, t, sizeof(t));
     }

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "keyfile.h"
+#include "twinboot/crypto.h"
 #include "twinboot/error.h"
 
 #define V TB_VECTORS_DIR "/"
@@ -47,7 +48,8 @@ void world_init(struct world *w, uint8_t strategy, uint32_t slot, bool net)
         n1->strategy = TB_STRATEGY_HANDOVER;
         n1->primary = (struct tb_region){TB_SIM_NET, 0x8000, NET_SLOT};
         n1->secondary = (struct tb_region){TB_SIM_QSPI, 0x200000, NET_SEC};
-        n1->backup = (struct tb_region){TB_SIM_QSPI, 0x1f0000, NET_SEC};
+        /* two halves, as on the DK: the backup, and the copy of the last image installed */
+        n1->backup = (struct tb_region){TB_SIM_QSPI, 0x1f0000 - 2 * NET_SEC, 2 * NET_SEC};
         n1->status = (struct tb_region){TB_SIM_QSPI, 0x242000, 0x2000};
         struct tb_area app;
         assert_int_equal(tb_region_area(&w->dev, &n1->primary, &app), TB_OK);
@@ -168,4 +170,18 @@ const uint8_t *image_hash(const struct tb_signed *s)
     const uint8_t *tlv = s->data + h.hdr_size + h.img_size + h.protect_tlv_size + 4;
     assert_int_equal(tlv[0], TB_TLV_SHA256);
     return tlv + 4;
+}
+
+uint32_t hashed_by_validation(struct world *w, const struct tb_region *r)
+{
+    struct tb_area a;
+    struct tb_image_info info;
+    struct tb_keyring none = {NULL, 0};
+    struct tb_crypto_counts before, after;
+    assert_int_equal(tb_region_area(&w->dev, r, &a), TB_OK);
+    tb_crypto_counts(&before);
+    assert_int_equal(tb_image_validate(&a, &none, &info), TB_OK);
+    tb_crypto_counts(&after);
+    assert_int_equal(after.sig_checks, before.sig_checks);
+    return (uint32_t)(after.bytes_hashed - before.bytes_hashed);
 }

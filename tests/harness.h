@@ -25,7 +25,8 @@ struct world {
 };
 
 /* App slots are slot_size bytes (4 KiB sectors). With net: image 1 handover,
- * a 32 KiB net slot, a 36 KiB secondary, and a shared window of 36 KiB. */
+ * a 32 KiB net slot, a 36 KiB secondary, a backup region of two 36 KiB
+ * halves, and a shared window of 36 KiB. */
 void world_init(struct world *w, uint8_t strategy, uint32_t slot_size, bool net);
 void world_free(struct world *w);
 void world_snapshot(struct world *w);
@@ -44,6 +45,9 @@ struct tb_signed make_signed(uint8_t major, size_t kib, uint32_t slot_size, uint
 struct tb_signed make_signed_opts(struct tb_sign_opts *o, size_t kib, uint32_t seed, const char *keyfile);
 /* Write an image into a region, as a debugger or an upload would. */
 void put_region(struct world *w, const struct tb_region *r, const struct tb_signed *s);
+/* Bytes one hash-only validation of the image in r hashes (counted by the
+ * crypto backend), for the boot record's hashed_bytes. */
+uint32_t hashed_by_validation(struct world *w, const struct tb_region *r);
 /* The SHA256 TLV of a signed image. */
 const uint8_t *image_hash(const struct tb_signed *s);
 

@@ -28,7 +28,7 @@
 
 /* ---- decision table ---------------------------------------------------- */
 
-/* MCUboot's boot_swap_tables as data (shared/reference/mcuboot-format.md §4):
+/* MCUboot's boot_swap_tables as data (MCUboot's bootutil_public.c):
  * 0 = ANY. Checked in order, first match wins. */
 struct row {
     uint8_t mp, ms, okp, oks, cdp, result;
@@ -724,6 +724,55 @@ static void test_journal_torn_entries(void **state)
     world_free(&w);
 }
 
+
+/* One signature check per boot for image 0, upgrade boots included (MCUboot
+ * checks two on an upgrade): the primary before anything is decided is
+ * checked by hash, the new image's signature once, and the primary it
+ * becomes by hash against that verified digest. hashed_bytes counts what the
+ * crypto backend hashed: images, plus the key (KEYHASH) once per signature. */
+static void test_one_signature_check_per_boot(void **state)
+{
+    (void)state;
+    struct world w;
+    struct tb_boot_record rec;
+    world_init(&w, TB_STRATEGY_SWAP, g_slot, false);
+    struct tb_signed v1 = make_image(1, g_img_kib), v2 = make_image(2, g_img_kib);
+    put_image(&w, false, &v1);
+    put_image(&w, true, &v2);
+    const uint32_t h1 = hashed_by_validation(&w, &w.lay.img[0].primary);
+    const uint32_t h2 = hashed_by_validation(&w, &w.lay.img[0].secondary);
+    const uint32_t key = w.key.der_len;
+    /* nothing to do: the primary is hashed, then its signature checked before it boots */
+    assert_int_equal(boot(&w, &rec), TB_OK);
+    assert_int_equal(rec.img[0].sig_checks, 1);
+    assert_int_equal(rec.img[0].hashed_bytes, 2 * h1 + key);
+    /* upgrade: old primary (hash), secondary (hash + signature), new primary (hash) */
+    assert_int_equal(tb_boot_request(&w.cfg, 0, false), TB_OK);
+    assert_int_equal(boot(&w, &rec), TB_OK);
+    assert_int_equal(rec.img[0].action, TB_ACT_UPGRADE_TEST);
+    assert_int_equal(rec.img[0].sig_checks, 1);
+    assert_int_equal(rec.img[0].hashed_bytes, h1 + 2 * h2 + key);
+    /* revert: test image (hash), backup (hash + signature), restored primary (hash) */
+    assert_int_equal(boot(&w, &rec), TB_OK);
+    assert_int_equal(rec.img[0].action, TB_ACT_REVERT);
+    assert_int_equal(rec.img[0].sig_checks, 1);
+    assert_int_equal(rec.img[0].hashed_bytes, h2 + 2 * h1 + key);
+    assert_runs(&rec, &v1, true);
+    /* a primary that hashes right but is signed by an unknown key is not
+     * booted on the strength of its hash: the backup comes back */
+    struct tb_signed bad = make_signed_opts(&(struct tb_sign_opts){.version = {3, 0, 0, 0}, .slot_size = g_slot},
+                                            g_img_kib, 5, "key-ecdsa-p256.pem");
+    put_image(&w, false, &bad);
+    assert_int_equal(boot(&w, &rec), TB_OK);
+    assert_int_equal(rec.img[0].action, TB_ACT_RECOVERED);
+    assert_int_equal(rec.img[0].reason, TB_E_IMG_UNKNOWN_KEY);
+    assert_memory_not_equal(rec.img[0].to_hash, image_hash(&bad), 32);
+    tb_signed_free(&bad);
+    tb_signed_free(&v1);
+    tb_signed_free(&v2);
+    world_free(&w);
+}
+
 int main(void)
 {
     const char *big = getenv("TB_SWEEP_BIG");
@@ -738,6 +787,7 @@ int main(void)
         cmocka_unit_test(test_layout_checks),
         cmocka_unit_test(test_journal_torn_entries),
         cmocka_unit_test(test_upgrade_revert_confirm),
+        cmocka_unit_test(test_one_signature_check_per_boot),
         cmocka_unit_test(test_retest_keeps_confirmed),
         cmocka_unit_test(test_max_test_boots),
         cmocka_unit_test(test_overwrite_strategy),

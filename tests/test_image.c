@@ -262,6 +262,107 @@ static void test_sign_ed25519_identical(void **state)
     tb_signed_free(&s);
 }
 
+/* Append a TLV to a signed (unpadded) image's unprotected area. */
+static void append_tlv(struct tb_signed *s, uint16_t type, const uint8_t *v, uint16_t len)
+{
+    struct tb_image_header h;
+    tb_image_header_decode(s->data, &h);
+    size_t info = (size_t)h.hdr_size + h.img_size + h.protect_tlv_size;
+    uint8_t *d = realloc(s->data, s->len + 4 + len);
+    assert_non_null(d);
+    d[s->len] = (uint8_t)type;
+    d[s->len + 1] = (uint8_t)(type >> 8);
+    d[s->len + 2] = (uint8_t)len;
+    d[s->len + 3] = (uint8_t)(len >> 8);
+    memcpy(d + s->len + 4, v, len);
+    uint16_t tot = (uint16_t)(d[info + 2] | d[info + 3] << 8);
+    tot = (uint16_t)(tot + 4 + len);
+    d[info + 2] = (uint8_t)tot;
+    d[info + 3] = (uint8_t)(tot >> 8);
+    s->data = d;
+    s->len += 4 + (size_t)len;
+}
+
+static void set_sha512(struct tb_sign_opts *o) { o->sha = 512; }
+static void set_pure(struct tb_sign_opts *o) { o->pure = true; }
+
+/* bootutil checks every hash TLV of its type: a second one must match too. */
+static void test_second_hash_tlv(void **state)
+{
+    (void)state;
+    struct tb_image_info info;
+    struct tb_signed s = sign_payload(NULL, NULL);
+    uint8_t h[32];
+    memcpy(h, s.data + s.len - 32, 32); /* the SHA256 TLV is the last one */
+    append_tlv(&s, TB_TLV_SHA256, h, 32);
+    assert_int_equal(validate_buf(s.data, s.len, NULL, &info), TB_OK);
+    s.data[s.len - 1] ^= 1;
+    assert_int_equal(validate_buf(s.data, s.len, NULL, &info), TB_E_IMG_HASH_MISMATCH);
+    s.data[s.len - 1] ^= 1;
+    append_tlv(&s, TB_TLV_SHA256, h, 31); /* of the type, but the wrong length */
+    assert_int_equal(validate_buf(s.data, s.len, NULL, &info), TB_E_IMG_TLV_LEN);
+    tb_signed_free(&s);
+}
+
+/* Ed25519 with SHA-512: a 64-byte KEYHASH, the signature over the 64-byte
+ * digest; and --pure: the signature over the image, read where it is mapped. */
+static void test_ed25519_sha512_and_pure(void **state)
+{
+    (void)state;
+    struct ring r = {0};
+    struct tb_image_info info;
+    ring_add(&r, "key-ed25519.pem");
+    struct tb_signed s = sign_payload("key-ed25519.pem", set_sha512);
+    assert_int_equal(validate_buf(s.data, s.len, &r, &info), TB_OK);
+    assert_int_equal(info.hash_type, TB_TLV_SHA512);
+    assert_int_equal(info.key_index, 0);
+    assert_false(info.pure);
+    tb_signed_free(&s);
+
+    s = sign_payload("key-ed25519.pem", set_pure);
+    assert_int_equal(validate_buf(s.data, s.len, &r, &info), TB_OK);
+    assert_true(info.pure);
+    assert_int_equal(info.sig_type, TB_TLV_ED25519);
+    /* the same bytes on a flash that is not memory-mapped: cannot be checked */
+    struct tb_flash f;
+    struct tb_area a;
+    struct tb_keyring kr = {r.keys, r.n};
+    assert_int_equal(tb_memflash_init(&f, &a, s.data, s.len), TB_OK);
+    f.mapped = NULL;
+    assert_int_equal(tb_image_validate(&a, &kr, &info), TB_E_UNSUPPORTED);
+    /* a payload byte changed: the hash TLV catches it first, the signature too */
+    s.data[0x300] ^= 1;
+    assert_int_equal(validate_buf(s.data, s.len, &r, &info), TB_E_IMG_HASH_MISMATCH);
+    tb_signed_free(&s);
+    ring_free(&r);
+
+    /* SIG_PURE on an ECDSA image: a pure ECDSA signature is not implemented */
+    ring_add(&r, "key-ecdsa-p256.pem");
+    s = sign_payload("key-ecdsa-p256.pem", NULL);
+    append_tlv(&s, TB_TLV_SIG_PURE, (const uint8_t *)"\x01", 1);
+    assert_int_equal(validate_buf(s.data, s.len, &r, &info), TB_E_UNSUPPORTED);
+    tb_signed_free(&s);
+    ring_free(&r);
+}
+
+/* --pad-sig: zeros after the DER (sig, as MCUboot < 1.5 wanted) verify; anything else there does not. */
+static void set_pad_sig(struct tb_sign_opts *o) { o->pad_sig = true; }
+
+static void test_padded_ecdsa(void **state)
+{
+    (void)state;
+    struct ring r = {0};
+    struct tb_image_info info;
+    ring_add(&r, "key-ecdsa-p256.pem");
+    struct tb_signed s = sign_payload("key-ecdsa-p256.pem", set_pad_sig);
+    assert_int_equal(s.sig_len, 72);
+    assert_int_equal(validate_buf(s.data, s.len, &r, &info), TB_OK);
+    s.data[s.len - 1] = 0x5a; /* the last pad byte: DER lengths are 70..72, so it is padding or s */
+    assert_int_not_equal(validate_buf(s.data, s.len, &r, &info), TB_OK);
+    tb_signed_free(&s);
+    ring_free(&r);
+}
+
 static void set_seccnt7(struct tb_sign_opts *o)
 {
     o->has_sec_cnt = true;
@@ -662,6 +763,9 @@ int main(void)
         cmocka_unit_test(test_sign_ecdsa_matches_imgtool),
         cmocka_unit_test(test_sign_roundtrip_all_keys),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_second_hash_tlv),
+        cmocka_unit_test(test_ed25519_sha512_and_pure),
+        cmocka_unit_test(test_padded_ecdsa),
         cmocka_unit_test(test_signature_refusals),
         cmocka_unit_test(test_reads_stay_in_slot),
         cmocka_unit_test(test_torn_program_and_erase),

@@ -14,6 +14,7 @@
 
 #include "harness.h"
 #include "twinboot/error.h"
+#include "twinboot/journal.h"
 #include "twinboot/netcore.h"
 #include "twinboot/trailer.h"
 
@@ -412,10 +413,11 @@ static void test_silent_net_core(void **state)
     device_free(&w, &p);
 }
 
-/* A net image destroyed (a copy cut short by a debugger, say): the app core sends it again. */
-static void test_resend_broken_net_image(void **state)
+/* A net image destroyed (a copy cut short by a debugger, say): the app core
+ * sends it again, from the secondary, or (reuse: the secondary has since
+ * received another upload) from the copy the install made in QSPI. */
+static void resend_case(bool reuse)
 {
-    (void)state;
     struct world w;
     struct pair p;
     struct tb_boot_record rec;
@@ -423,6 +425,9 @@ static void test_resend_broken_net_image(void **state)
     put_region(&w, &w.lay.img[1].secondary, &p.net2);
     assert_int_equal(tb_boot_request(&w.cfg, 1, true), TB_OK);
     assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
+    if (reuse) {
+        put_region(&w, &w.lay.img[1].secondary, &p.net1); /* uploaded, not requested */
+    }
     struct tb_area a;
     assert_int_equal(tb_region_area(&w.dev, &w.lay.img[1].primary, &a), TB_OK);
     assert_int_equal(tb_area_erase(&a, 0x800, 0x800), TB_OK);
@@ -431,6 +436,13 @@ static void test_resend_broken_net_image(void **state)
     assert_pair(&w, &rec, &p.app1, true, &p.net2, true);
     device_free(&w, &p);
 }
+
+static void test_resend_broken_net_image(void **state)
+{
+    resend_case(*(const bool *)*state);
+}
+
+static const bool k_reuse = true, k_no_reuse = false;
 
 /* ---- a pending image 1 refused: never a stopped device ---------------------- */
 
@@ -606,6 +618,120 @@ static void test_net_downgrade_prevention(void **state)
     device_free(&w, &p);
 }
 
+/* ---- the backup made while the net core copies ----------------------------- */
+
+/* Image 1's current session, as the journal in QSPI has it. */
+static struct tb_journal_session net_session(struct world *w)
+{
+    struct tb_area a;
+    struct tb_journal j;
+    assert_int_equal(tb_region_area(&w->dev, &w->lay.img[1].status, &a), TB_OK);
+    assert_int_equal(tb_journal_open(&j, &a), TB_OK);
+    assert_true(j.cur >= 0);
+    return j.s;
+}
+
+/* net2 goes in permanently through the engine (so its copy is made), then net1 is requested as a test. */
+static void net2_installed_then_net1_requested(struct world *w, struct pair *p)
+{
+    struct tb_boot_record rec;
+    put_region(w, &w->lay.img[1].secondary, &p->net2);
+    assert_int_equal(tb_boot_request(&w->cfg, 1, true), TB_OK);
+    assert_int_equal(tb_boot_go(&w->cfg, &rec), TB_OK);
+    assert_pair(w, &rec, &p->app1, true, &p->net2, true);
+    put_region(w, &w->lay.img[1].secondary, &p->net1);
+    assert_int_equal(tb_boot_request(&w->cfg, 1, false), TB_OK);
+}
+
+enum backup_path { FROM_COPY, BY_BACKUP, COPY_DAMAGED };
+
+static void update_and_revert(struct world *w, struct pair *p, enum backup_path path)
+{
+    struct tb_boot_record rec;
+    const bool expect_copy = path == FROM_COPY;
+    const uint32_t hnew = hashed_by_validation(w, &w->lay.img[1].secondary), key = w->key.der_len;
+    const uint32_t hold = hashed_by_validation(w, &w->lay.img[1].primary);
+    assert_int_equal(tb_boot_go(&w->cfg, &rec), TB_OK);
+    assert_int_equal(rec.img[1].action, TB_ACT_UPGRADE_TEST);
+    assert_pair(w, &rec, &p->app1, true, &p->net1, false);
+    /* one signature check per image: the new net image's; the backup is checked by hash against INFO's */
+    assert_int_equal(rec.img[1].sig_checks, 1);
+    /* the new image, and the backup's once (a damaged copy is hashed, found wrong, and the backup made anew) */
+    assert_int_equal(rec.img[1].hashed_bytes, hnew + hold + key + (path == COPY_DAMAGED ? hold : 0));
+    assert_int_equal(rec.img[0].sig_checks, 1);
+    struct tb_journal_session s = net_session(w);
+    assert_true(s.flags & TB_JF_BACKUP);
+    assert_memory_equal(s.from_hash, image_hash(&p->net2), 32);
+    /* with the copy: no BACKUP chunk at all; without: one per sector of net2 */
+    assert_int_equal(s.nsect, expect_copy ? 0 : (p->net2.image_len + 0xfffu) / 0x1000u);
+    assert_int_equal(tb_boot_go(&w->cfg, &rec), TB_OK);
+    assert_int_equal(rec.img[1].action, TB_ACT_REVERT);
+    assert_pair(w, &rec, &p->app1, true, &p->net2, true);
+    /* the backup goes to the net core: its signature is checked, once */
+    assert_int_equal(rec.img[1].sig_checks, 1);
+    assert_int_equal(rec.img[0].sig_checks, 1);
+}
+
+/* An update set: one signature check for each image, in the boot that installs both. */
+static void test_set_one_signature_check_per_image(void **state)
+{
+    (void)state;
+    struct world w;
+    struct pair p;
+    struct tb_boot_record rec;
+    device_with_pair(&w, &p);
+    const uint32_t ha1 = hashed_by_validation(&w, &w.lay.img[0].primary), key = w.key.der_len;
+    request_set(&w, &p.app2, &p.net2);
+    const uint32_t ha2 = hashed_by_validation(&w, &w.lay.img[0].secondary);
+    const uint32_t hn2 = hashed_by_validation(&w, &w.lay.img[1].secondary);
+    const uint32_t hn1 = hashed_by_validation(&w, &w.lay.img[1].primary);
+    assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
+    assert_pair(&w, &rec, &p.app2, false, &p.net2, false);
+    assert_int_equal(rec.img[0].sig_checks, 1);
+    assert_int_equal(rec.img[1].sig_checks, 1);
+    assert_int_equal(rec.img[0].hashed_bytes, ha1 + 2 * ha2 + key);
+    assert_int_equal(rec.img[1].hashed_bytes, hn2 + hn1 + key); /* secondary, and the backup made by BACKUP */
+    device_free(&w, &p);
+}
+
+/* net2 installed by the engine, net1 requested as a test: the update's
+ * backup comes from the copy, from BACKUP chunks in a layout whose backup
+ * region holds one image, or from BACKUP chunks after the copy was damaged. */
+static void backup_case(enum backup_path path)
+{
+    struct world w;
+    struct pair p;
+    device_with_pair(&w, &p);
+    if (path == BY_BACKUP) {
+        w.lay.img[1].backup.size = NSEC;
+    }
+    net2_installed_then_net1_requested(&w, &p);
+    if (path == COPY_DAMAGED) {
+        /* the copy is in one of the halves: damage a payload byte of both */
+        const struct tb_region *b = &w.lay.img[1].backup;
+        struct tb_simflash *q = &w.d.fl[TB_SIM_QSPI];
+        q->mem[b->off + 0x400] ^= 0x01;
+        q->mem[b->off + b->size / 2 + 0x400] ^= 0x01;
+    }
+    update_and_revert(&w, &p, path);
+    if (path == FROM_COPY) {
+        /* after the revert, the half it restored from is the copy of what runs */
+        put_region(&w, &w.lay.img[1].secondary, &p.net1);
+        assert_int_equal(tb_boot_request(&w.cfg, 1, false), TB_OK);
+        update_and_revert(&w, &p, FROM_COPY);
+    }
+    device_free(&w, &p);
+}
+
+/* cmocka's state names the case: the copy used; damaged, so BACKUP chunks;
+ * a single backup region, so BACKUP chunks as before the copy existed */
+static void test_net_backup(void **state)
+{
+    backup_case(*(const enum backup_path *)*state);
+}
+
+static const enum backup_path k_from_copy = FROM_COPY, k_damaged = COPY_DAMAGED, k_single = BY_BACKUP;
+
 /* ---- sweeps ---------------------------------------------------------------- */
 
 struct expect {
@@ -657,27 +783,55 @@ static unsigned sweep(struct world *w, const struct expect *e, unsigned double_e
     return runs;
 }
 
+/* Sweep the update requested in w, then (rv) the revert from the test it leaves. */
+static void sweep_update_and_revert(struct world *w, const struct expect *up, const struct expect *rv,
+                                    const char *up_name, const char *rv_name)
+{
+    struct tb_boot_record rec;
+    world_snapshot(w);
+    print_message("%s: %u power cuts swept\n", up_name, sweep(w, up, 7));
+    if (rv != NULL) {
+        world_restore(w, 1);
+        assert_int_equal(tb_boot_go(&w->cfg, &rec), TB_OK);
+        world_snapshot(w);
+        print_message("%s: %u power cuts swept\n", rv_name, sweep(w, rv, 7));
+    }
+}
+
 static void test_sweep_net_update_and_revert(void **state)
 {
     (void)state;
     struct world w;
     struct pair p;
-    struct tb_boot_record rec;
     device_with_pair(&w, &p);
     put_region(&w, &w.lay.img[1].secondary, &p.net2);
     assert_int_equal(tb_boot_request(&w.cfg, 1, false), TB_OK);
-    world_snapshot(&w);
     struct expect up = {&p.app1, &p.net2, true, false, &p.app1, &p.net1, true, true};
-    unsigned n = sweep(&w, &up, 7);
-    print_message("net test update: %u power cuts swept\n", n);
-    /* the revert: from the test image running */
-    world_restore(&w, 1);
-    assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
-    world_snapshot(&w);
     struct expect rv = {&p.app1, &p.net1, true, true, &p.app1, &p.net1, true, true};
-    n = sweep(&w, &rv, 7);
-    print_message("net revert: %u power cuts swept\n", n);
+    sweep_update_and_revert(&w, &up, &rv, "net test update", "net revert");
     device_free(&w, &p);
+}
+
+/* The update whose backup is the copy made at the last install, and its revert;
+ * the single-region layout's update (BACKUP round trips, no copy). */
+static void test_sweep_net_update_from_copy(void **state)
+{
+    (void)state;
+    for (int single = 0; single < 2; single++) {
+        struct world w;
+        struct pair p;
+        device_with_pair(&w, &p);
+        if (single) {
+            w.lay.img[1].backup.size = NSEC;
+        }
+        net2_installed_then_net1_requested(&w, &p);
+        struct expect up = {&p.app1, &p.net1, true, false, &p.app1, &p.net2, true, true};
+        struct expect rv = {&p.app1, &p.net2, true, true, &p.app1, &p.net2, true, true};
+        sweep_update_and_revert(&w, &up, single ? NULL : &rv,
+                                single ? "net test update, single backup region" : "net test update, backup from the copy",
+                                "net revert to the copy's image");
+        device_free(&w, &p);
+    }
 }
 
 static void test_sweep_set_update_revert_confirm(void **state)
@@ -757,6 +911,40 @@ static void test_cut_during_net_confirm(void **state)
     device_free(&w, &p);
 }
 
+/* The time model (sim.h): the net core runs on its own clock, so the copy
+ * the app core writes to QSPI while the net core installs costs no time,
+ * and the app core never sees an answer before the net core has finished
+ * the work. */
+static void test_net_time_model(void **state)
+{
+    (void)state;
+    uint64_t elapsed[2], qspi[2], net2_len = 0;
+    for (int single = 0; single < 2; single++) {
+        struct world w;
+        struct pair p;
+        struct tb_boot_record rec;
+        device_with_pair(&w, &p);
+        if (single) {
+            w.lay.img[1].backup.size = NSEC;
+        }
+        put_region(&w, &w.lay.img[1].secondary, &p.net2);
+        assert_int_equal(tb_boot_request(&w.cfg, 1, false), TB_OK);
+        tb_simdev_reset_counters(&w.d);
+        assert_int_equal(tb_boot_go(&w.cfg, &rec), TB_OK);
+        assert_int_equal(rec.img[1].action, TB_ACT_UPGRADE_TEST);
+        assert_true(w.d.power.now_ns >= w.d.fl[TB_SIM_NET].busy_until_ns);
+        elapsed[single] = tb_simdev_elapsed_ns(&w.d);
+        qspi[single] = w.d.fl[TB_SIM_QSPI].cnt.bytes_programmed;
+        net2_len = p.net2.image_len;
+        device_free(&w, &p);
+    }
+    print_message("net update: %.3f s with the copy made during COPY, %.3f s without\n", elapsed[0] / 1e9,
+                  elapsed[1] / 1e9);
+    /* the double region wrote the new image a second time, in the same time (within 1 %) */
+    assert_true(qspi[0] >= qspi[1] + net2_len);
+    assert_true(elapsed[0] * 100 <= elapsed[1] * 101);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -768,13 +956,20 @@ int main(void)
         cmocka_unit_test(test_set_revert_and_confirm),
         cmocka_unit_test(test_set_all_or_nothing),
         cmocka_unit_test(test_silent_net_core),
-        cmocka_unit_test(test_resend_broken_net_image),
+        {"test_resend_broken_net_image", test_resend_broken_net_image, NULL, NULL, (void *)&k_no_reuse},
+        {"test_resend_from_copy", test_resend_broken_net_image, NULL, NULL, (void *)&k_reuse},
         cmocka_unit_test(test_cut_during_net_confirm),
         cmocka_unit_test(test_bad_net_image_refused),
         cmocka_unit_test(test_bad_net_image_beside_app_update),
         cmocka_unit_test(test_net_downgrade_prevention),
         cmocka_unit_test(test_sweep_net_refusal),
+        {"test_net_backup_from_copy", test_net_backup, NULL, NULL, (void *)&k_from_copy},
+        cmocka_unit_test(test_set_one_signature_check_per_image),
+        cmocka_unit_test(test_net_time_model),
+        {"test_net_backup_copy_damaged", test_net_backup, NULL, NULL, (void *)&k_damaged},
+        {"test_net_single_backup_region", test_net_backup, NULL, NULL, (void *)&k_single},
         cmocka_unit_test(test_sweep_net_update_and_revert),
+        cmocka_unit_test(test_sweep_net_update_from_copy),
         cmocka_unit_test(test_sweep_set_update_revert_confirm),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -893,7 +893,7 @@ static void test_random_frames(void **state)
     assert_true(f->rec.img[0].valid);
 }
 
-/* Zephyr's console framing: the bytes of shared/reference/smp.md's example. */
+/* Zephyr's console framing: the bytes of the example in Zephyr's smp_transport.rst. */
 static void test_serial_framing(void **state)
 {
     (void)state;

@@ -18,6 +18,7 @@ enum {
 
 int cmd_image(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
+int cmd_layout(int argc, char **argv);
 /* SMP verbs; argv[0] is the verb. */
 int cmd_mgmt(int argc, char **argv, const char *conn_spec, bool json);
 /* Set by main from --conn / --json anywhere on the command line. */

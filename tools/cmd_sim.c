@@ -29,6 +29,7 @@
 #include "cli.h"
 #include "fileio.h"
 #include "keyfile.h"
+#include "pmlayout.h"
 #include "smp_serial.h"
 #include "twinboot/boot.h"
 #include "twinboot/crypto.h"
@@ -330,7 +331,11 @@ static int sim_open(struct sim *s, const char *dir)
     for (int i = 0; i < TB_SIM_NFLASH; i++) {
         s->dev.flashes[i] = &s->d.fl[i].flash;
     }
-    s->lay = tb_layout_nrf5340_dk;
+    if (tb_pm_sim_layout(dir, &s->lay, err, sizeof(err)) != TB_OK) {
+        fprintf(stderr, "twinboot sim: %s\n", err);
+        sim_close(s);
+        return -1;
+    }
     s->lay.img[0].strategy = (uint8_t)s->conf.strategy0;
     /* the net core, and the shared RAM whose window takes a whole net image */
     struct tb_area net_app;
@@ -426,8 +431,9 @@ static bool populated(const char *dir)
 
 static int cmd_new(int argc, char **argv)
 {
-    enum { OPT_STRATEGY = 256, OPT_DOWNGRADE, OPT_MAXBOOTS, OPT_FORCE, OPT_NO_KEYS };
+    enum { OPT_STRATEGY = 256, OPT_DOWNGRADE, OPT_MAXBOOTS, OPT_FORCE, OPT_NO_KEYS, OPT_LAYOUT };
     static const struct option opts[] = {{"key", required_argument, NULL, 'k'},
+                                         {"layout", required_argument, NULL, OPT_LAYOUT},
                                          {"strategy", required_argument, NULL, OPT_STRATEGY},
                                          {"downgrade-prevention", no_argument, NULL, OPT_DOWNGRADE},
                                          {"max-test-boots", required_argument, NULL, OPT_MAXBOOTS},
@@ -435,7 +441,7 @@ static int cmd_new(int argc, char **argv)
                                          {"no-keys", no_argument, NULL, OPT_NO_KEYS},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    const char *keys[MAX_TRUSTED];
+    const char *keys[MAX_TRUSTED], *layout = NULL;
     size_t nkeys = 0;
     struct conf conf;
     memset(&conf, 0, sizeof(conf));
@@ -470,10 +476,11 @@ static int cmd_new(int argc, char **argv)
             break;
         case OPT_FORCE: force = true; break;
         case OPT_NO_KEYS: conf.no_keys = 1; break;
+        case OPT_LAYOUT: layout = optarg; break;
         case 'h':
             printf("usage: twinboot sim new [-k KEY.pem ...] [--strategy swap|overwrite]\n"
                    "                        [--downgrade-prevention] [--max-test-boots N]\n"
-                   "                        [--force] [--no-keys] DIR\n\n"
+                   "                        [--force] [--no-keys] [--layout partitions.yml] DIR\n\n"
                    "Make a blank nRF5340 DK in DIR (all flash erased) whose bootloader trusts\n"
                    "the public part of each given key. Without -k: the development keys in\n"
                    "keys/ (not for production). Every key is read before anything is written.\n\n"
@@ -484,7 +491,9 @@ static int cmd_new(int argc, char **argv)
                    "                            before it is reverted (default 1, as MCUboot)\n"
                    "  --force                   erase the device already in DIR\n"
                    "  --no-keys                 trust no key: the bootloader boots unsigned\n"
-                   "                            images (tests only; it says so at every open)\n");
+                   "                            images (tests only; it says so at every open)\n"
+                   "  --layout FILE             the partitions of an NCS Partition Manager file\n"
+                   "                            (see 'twinboot layout'; default: the DK layout)\n");
             return TB_EXIT_OK;
         default: return usage_error("new", "unknown option");
         }
@@ -508,6 +517,7 @@ static int cmd_new(int argc, char **argv)
     char *pem[MAX_TRUSTED] = {NULL};
     size_t pem_len[MAX_TRUSTED] = {0};
     int exit_code = TB_EXIT_FAIL;
+    struct tb_blob layout_yml = {0};
     for (size_t i = 0; i < nkeys; i++) {
         char err[256];
         uint8_t *der = NULL;
@@ -525,6 +535,11 @@ static int cmd_new(int argc, char **argv)
         }
     }
     conf.nkeys = (int)nkeys;
+    char lerr[600];
+    if (layout != NULL && tb_pm_sim_read(layout, &layout_yml, lerr, sizeof(lerr)) != TB_OK) {
+        fprintf(stderr, "twinboot sim new: %s (nothing was changed)\n", lerr);
+        goto out;
+    }
     if (populated(dir) && !force) {
         fprintf(stderr, "twinboot sim new: %s already holds a device; to erase it, add --force\n", qd);
         goto out;
@@ -544,8 +559,8 @@ static int cmd_new(int argc, char **argv)
     int rc = tb_simdev_init(&s.d);
     char p[4096];
     /* what an earlier device left: its record, counters and keys */
-    static const char *old[] = {"counters.txt", "bootrec.bin"};
-    for (size_t i = 0; i < 2; i++) {
+    static const char *old[] = {"counters.txt", "bootrec.bin", TB_PM_SIM_FILE};
+    for (size_t i = 0; i < 3; i++) {
         path_of(p, sizeof(p), dir, old[i]);
         (void)remove(p);
     }
@@ -554,15 +569,19 @@ static int cmd_new(int argc, char **argv)
         (void)remove(p);
     }
     char conftext[2048], names[MAX_TRUSTED][40], err[600];
-    struct tb_sim_file files[MAX_TRUSTED + 1];
+    struct tb_sim_file files[MAX_TRUSTED + 2];
     int clen = conf_text(&conf, conftext, sizeof(conftext));
     files[0] = (struct tb_sim_file){"device.conf", conftext, (uint32_t)(clen > 0 ? clen : 0)};
     for (size_t i = 0; i < nkeys; i++) {
         snprintf(names[i], sizeof(names[i]), "trusted-%zu.pem", i);
         files[1 + i] = (struct tb_sim_file){names[i], pem[i], (uint32_t)pem_len[i]};
     }
+    size_t nfiles = 1 + nkeys;
+    if (layout != NULL) {
+        files[nfiles++] = (struct tb_sim_file){TB_PM_SIM_FILE, layout_yml.data, (uint32_t)layout_yml.len};
+    }
     if (rc == TB_OK && clen > 0) {
-        rc = tb_simdev_save_files(&s.d, dir, files, 1 + nkeys, err, sizeof(err));
+        rc = tb_simdev_save_files(&s.d, dir, files, nfiles, err, sizeof(err));
     } else {
         snprintf(err, sizeof(err), "%s", tb_strerror(rc));
     }
@@ -575,6 +594,7 @@ static int cmd_new(int argc, char **argv)
     printf("new nRF5340 DK in %s: app flash 1 MiB, net flash 256 KiB, QSPI 8 MiB, all erased\n"
            "bootloader: image 0 strategy %s%s, trusts %zu key(s)\n",
            dir, strategy_name(conf.strategy0), conf.downgrade_prevention ? ", downgrade prevention" : "", nkeys);
+    printf("layout: %s\n", layout != NULL ? layout : "the DK's (twinboot layout show tests/layouts/nrf5340dk-partitions.yml)");
     if (conf.no_keys) {
         printf("WARNING: this device trusts NO key: its bootloader boots unsigned images and images\n"
                "signed by anyone. Use it for tests only.\n");
@@ -584,6 +604,7 @@ out:
     for (size_t i = 0; i < MAX_TRUSTED; i++) {
         free(pem[i]);
     }
+    tb_blob_free(&layout_yml);
     return exit_code;
 }
 

@@ -4,6 +4,10 @@
 
 #include <ctype.h>
 #include <stdio.h>
+
+#include <cbor.h>
+#include <openssl/evp.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,7 +22,7 @@ void tb_sign_opts_default(struct tb_sign_opts *o)
     memset(o, 0, sizeof(*o));
     o->align = 1;
     o->erased_val = 0xff;
-    o->sha = 256;
+    o->sha = 0;
 }
 
 void tb_signed_free(struct tb_signed *s)
@@ -191,6 +195,125 @@ static uint32_t trailer_size(const struct tb_sign_opts *o, uint32_t max_align)
     return m * 3 * o->align + max_align * 4 + magic_area;
 }
 
+/* imgtool's --sha rules (image.py ALLOWED_KEY_SHA): the key decides the
+ * hash, 'auto' is its first allowed one, --pure forces SHA-512 (Ed25519 only). */
+static int choose_hash(const struct tb_sign_opts *o, int kt, char *err, size_t errlen)
+{
+    if (o->pure) {
+        if (kt != TB_KEY_ED25519) {
+            snprintf(err, errlen, "unsupported: --pure needs an ed25519 key (imgtool signs pure with ed25519 only)");
+            return 0;
+        }
+        return TB_HASH_SHA512;
+    }
+    int sha = o->sha;
+    const char *allowed = "256, 384, 512";
+    bool ok = true;
+    switch (kt) {
+    case TB_KEY_ECDSA_P256:
+    case TB_KEY_RSA2048: allowed = "256"; ok = sha == 0 || sha == 256; sha = 256; break;
+    case TB_KEY_ECDSA_P384: allowed = "384"; ok = sha == 0 || sha == 384; sha = 384; break;
+    case TB_KEY_ED25519: allowed = "256, 512"; ok = sha != 384; sha = sha == 0 ? 256 : sha; break;
+    default: sha = sha == 0 ? 256 : sha; break;
+    }
+    if (!ok) {
+        snprintf(err, errlen, "key %s can not be used with --sha %d; allowed: %s", tbk_type_name(kt), o->sha, allowed);
+        return 0;
+    }
+    return sha == 384 ? TB_HASH_SHA384 : sha == 512 ? TB_HASH_SHA512 : TB_HASH_SHA256;
+}
+
+static const char *hash_name(int alg)
+{
+    return alg == TB_HASH_SHA384 ? "SHA384" : alg == TB_HASH_SHA512 ? "SHA512" : "SHA256";
+}
+
+/* imgtool's boot_record.py: a CBOR map {1: sw_type, 4: "M.m.r", 5: signer id,
+ * 6: hash name, 2: zeroed measurement}; the measurement comes last because
+ * the bootloader fills it in. */
+/* One map entry: an unsigned key, then a text (major type 3) or byte string. */
+static size_t cbor_entry(unsigned key, bool text, const void *v, size_t len, uint8_t *out, size_t room)
+{
+    size_t n = cbor_encode_uint(key, out, room);
+    size_t h = n == 0 ? 0 : text ? cbor_encode_string_start(len, out + n, room - n)
+                                 : cbor_encode_bytestring_start(len, out + n, room - n);
+    if (h == 0 || n + h + len > room) {
+        return 0;
+    }
+    memcpy(out + n + h, v, len);
+    return n + h + len;
+}
+
+static int boot_record(const char *sw_type, const struct tb_image_version *v, int alg, const uint8_t *signer,
+                       size_t signer_len, uint8_t *out, size_t room)
+{
+    char ver[32];
+    uint8_t zero[64] = {0};
+    const char *hn = hash_name(alg);
+    snprintf(ver, sizeof(ver), "%u.%u.%u", v->major, v->minor, v->revision);
+    const struct {
+        unsigned key;
+        bool text;
+        const void *v;
+        size_t len;
+    } e[] = {{1, true, sw_type, strlen(sw_type)},
+             {4, true, ver, strlen(ver)},
+             {5, false, signer, signer_len},
+             {6, true, hn, strlen(hn)},
+             {2, false, zero, tb_hash_len(alg)}};
+    size_t n = cbor_encode_map_start(sizeof(e) / sizeof(e[0]), out, room);
+    for (size_t i = 0; i < sizeof(e) / sizeof(e[0]) && n != 0; i++) {
+        size_t w = cbor_entry(e[i].key, e[i].text, e[i].v, e[i].len, out + n, room - n);
+        n = w == 0 ? 0 : n + w;
+    }
+    return n == 0 ? -1 : (int)n;
+}
+
+static int hexval(int c)
+{
+    return isdigit(c) ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
+}
+
+int tb_parse_uuid(const char *s, const uint8_t *ns, uint8_t out[16])
+{
+    /* RFC 4122 appendix C: the DNS namespace */
+    static const uint8_t dns[16] = {0x6b, 0xa7, 0xb8, 0x10, 0x9d, 0xad, 0x11, 0xd1,
+                                    0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8};
+    size_t n = 0;
+    const char *p = s;
+    for (; *p != '\0' && n < 16; p++) {
+        if (*p == '-' && (n == 4 || n == 6 || n == 8 || n == 10)) {
+            continue;
+        }
+        int hi = hexval((unsigned char)p[0]), lo = hi < 0 ? -1 : hexval((unsigned char)p[1]);
+        if (lo < 0) {
+            break;
+        }
+        out[n++] = (uint8_t)(hi << 4 | lo);
+        p++;
+    }
+    if (n == 16 && *p == '\0' && strlen(s) == 36) {
+        return 0;
+    }
+    if (*s == '\0') {
+        return -1;
+    }
+    /* a name: UUID v5 = SHA-1(namespace || name), version and variant bits set */
+    uint8_t md[EVP_MAX_MD_SIZE];
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    int ok = c != NULL && EVP_DigestInit_ex(c, EVP_sha1(), NULL) == 1 &&
+             EVP_DigestUpdate(c, ns != NULL ? ns : dns, 16) == 1 && EVP_DigestUpdate(c, s, strlen(s)) == 1 &&
+             EVP_DigestFinal_ex(c, md, NULL) == 1;
+    EVP_MD_CTX_free(c);
+    if (!ok) {
+        return -1;
+    }
+    memcpy(out, md, 16);
+    out[6] = (uint8_t)((out[6] & 0x0f) | 0x50);
+    out[8] = (uint8_t)((out[8] & 0x3f) | 0x80);
+    return 0;
+}
+
 int tb_sign_image(const struct tb_sign_opts *o, const struct tbk_key *key, const uint8_t *in,
                   size_t in_len, struct tb_signed *out, char *err, size_t errlen)
 {
@@ -201,7 +324,8 @@ int tb_sign_image(const struct tb_sign_opts *o, const struct tbk_key *key, const
     memset(out, 0, sizeof(*out));
 
     uint32_t max_align = o->max_align ? o->max_align : (o->align > 8 ? o->align : 8);
-    int alg = o->sha == 384 ? TB_HASH_SHA384 : o->sha == 512 ? TB_HASH_SHA512 : TB_HASH_SHA256;
+    /* the key that decides hash and key id: the signer's, else the HSM's public one */
+    const struct tbk_key *idkey = key != NULL ? key : o->ext_pub;
     if (o->align == 0 || o->align > 32 || (o->align & (o->align - 1)) != 0) {
         snprintf(err, errlen, "--align must be 1, 2, 4, 8, 16 or 32");
         return -1;
@@ -218,13 +342,29 @@ int tb_sign_image(const struct tb_sign_opts *o, const struct tbk_key *key, const
         snprintf(err, errlen, "--slot-size is required");
         return -1;
     }
-    if (key != NULL && alg != TB_HASH_SHA256) {
-        snprintf(err, errlen, "%s keys sign SHA-256 digests: drop --sha", tbk_type_name(tbk_type(key)));
-        return -1;
-    }
     if (key != NULL && !tbk_is_private(key)) {
         snprintf(err, errlen, "signing needs the private key, not a public one");
         return -1;
+    }
+    if (o->has_rom_fixed && o->has_load_addr) {
+        snprintf(err, errlen, "--rom-fixed and --load-addr exclude each other");
+        return -1;
+    }
+    if (o->fix_sig != NULL && (o->ext_pub == NULL || key != NULL)) {
+        snprintf(err, errlen, "--fix-sig needs --fix-sig-pubkey and no --key");
+        return -1;
+    }
+    int alg = choose_hash(o, idkey != NULL ? tbk_type(idkey) : 0, err, errlen);
+    if (alg == 0) {
+        return -1;
+    }
+    size_t dlen = tb_hash_len(alg);
+    uint8_t keyid[64] = {0}; /* the key's DER hashed like the image (zeros without a key, as imgtool) */
+    if (idkey != NULL) {
+        if (tbk_pub_der(idkey, &pub, &pub_len) != 0 || digest(alg, pub, pub_len, NULL, 0, keyid) != 0) {
+            snprintf(err, errlen, "cannot encode the public key");
+            goto out;
+        }
     }
 
     if (o->pad_header) {
@@ -252,7 +392,8 @@ int tb_sign_image(const struct tb_sign_opts *o, const struct tbk_key *key, const
         goto out;
     }
 
-    /* Protected TLVs, in imgtool's order: security counter, then dependencies. */
+    /* Protected TLVs, in imgtool's order: security counter, boot record,
+     * dependencies, then the UUIDs and custom TLVs. */
     if (o->has_sec_cnt) {
         uint8_t v[4] = {(uint8_t)o->sec_cnt, (uint8_t)(o->sec_cnt >> 8), (uint8_t)(o->sec_cnt >> 16),
                         (uint8_t)(o->sec_cnt >> 24)};
@@ -260,10 +401,30 @@ int tb_sign_image(const struct tb_sign_opts *o, const struct tbk_key *key, const
             goto oom;
         }
     }
+    if (o->boot_record != NULL) {
+        uint8_t rec[256];
+        if (strlen(o->boot_record) > 12) {
+            snprintf(err, errlen, "--boot-record: '%s' is longer than 12 characters", o->boot_record);
+            goto out;
+        }
+        int n = boot_record(o->boot_record, &o->version, alg, keyid, idkey != NULL ? dlen : 32, rec, sizeof(rec));
+        if (n < 0 || buf_tlv(&prot, TB_TLV_BOOT_RECORD, rec, (uint16_t)n) != 0) {
+            goto oom;
+        }
+    }
     for (size_t i = 0; i < o->ndeps; i++) {
         uint8_t v[12] = {o->deps[i].image_id, 0, 0, 0};
         tb_image_version_encode(&o->deps[i].min_version, v + 4);
         if (buf_tlv(&prot, TB_TLV_DEPENDENCY, v, 12) != 0) {
+            goto oom;
+        }
+    }
+    if ((o->has_vid && buf_tlv(&prot, TB_TLV_UUID_VID, o->vid, 16) != 0) ||
+        (o->has_cid && buf_tlv(&prot, TB_TLV_UUID_CID, o->cid, 16) != 0)) {
+        goto oom;
+    }
+    for (size_t i = 0; i < o->ncustom; i++) {
+        if (buf_tlv(&prot, o->custom[i].tag, o->custom[i].value, o->custom[i].len) != 0) {
             goto oom;
         }
     }
@@ -287,53 +448,90 @@ int tb_sign_image(const struct tb_sign_opts *o, const struct tbk_key *key, const
 
     struct tb_image_header h = {
         .magic = TB_IMAGE_MAGIC,
-        .load_addr = o->has_load_addr ? o->load_addr : 0,
+        /* as imgtool: rom_fixed or load_addr */
+        .load_addr = o->has_rom_fixed ? o->rom_fixed : o->has_load_addr ? o->load_addr : 0,
         .hdr_size = (uint16_t)o->header_size,
         .protect_tlv_size = prot_size,
         .img_size = (uint32_t)(img.len - o->header_size),
-        .flags = (o->non_bootable ? TB_IMAGE_F_NON_BOOTABLE : 0) | (o->rom_fixed ? TB_IMAGE_F_ROM_FIXED : 0) |
-                 (o->has_load_addr ? TB_IMAGE_F_RAM_LOAD : 0),
+        .flags = (o->non_bootable ? TB_IMAGE_F_NON_BOOTABLE : 0) |
+                 (o->has_rom_fixed ? TB_IMAGE_F_ROM_FIXED : 0) |
+                 (o->has_load_addr && o->load_addr != 0 ? TB_IMAGE_F_RAM_LOAD : 0),
         .ver = o->version,
     };
     tb_image_header_encode(&h, img.p);
 
     uint8_t dig[64];
-    size_t dlen = tb_hash_len(alg);
     if (digest(alg, img.p, img.len, prot.p, prot.len, dig) != 0) {
         snprintf(err, errlen, "hashing failed");
         goto out;
     }
 
-    /* Unprotected TLVs: hash, key id, signature. */
+    /* Unprotected TLVs: hash, [SIG_PURE], key id, signature. */
     uint16_t htype = alg == TB_HASH_SHA384 ? TB_TLV_SHA384 : alg == TB_HASH_SHA512 ? TB_TLV_SHA512 : TB_TLV_SHA256;
     if (buf_tlv(&tlv, htype, dig, (uint16_t)dlen) != 0) {
         goto oom;
     }
-    if (key != NULL) {
-        uint8_t sig[512];
-        size_t sig_len = sizeof(sig);
-        if (tbk_pub_der(key, &pub, &pub_len) != 0) {
-            snprintf(err, errlen, "cannot encode the public key");
-            goto out;
+    if (o->pure && buf_tlv(&tlv, TB_TLV_SIG_PURE, "\x01", 1) != 0) {
+        goto oom;
+    }
+    /* What is signed: the digest, or for --pure the hashed range itself. */
+    const uint8_t *msg = dig;
+    size_t msg_len = dlen;
+    if (o->pure || o->vector_to_sign == TB_VECTOR_PAYLOAD) {
+        if (buf_put(&img, prot.p, prot.len) != 0) {
+            goto oom;
         }
+        img.len -= prot.len; /* keep the copy after the image: [img | prot] is contiguous */
+        msg = img.p;
+        msg_len = img.len + prot.len;
+    }
+    if (o->vector_to_sign != TB_VECTOR_NONE) {
+        /* imgtool: OUTFILE gets the vector, not an image */
+        size_t n = o->vector_to_sign == TB_VECTOR_DIGEST ? dlen : img.len + prot.len;
+        out->data = malloc(n);
+        if (out->data == NULL) {
+            goto oom;
+        }
+        memcpy(out->data, o->vector_to_sign == TB_VECTOR_DIGEST ? dig : img.p, n);
+        out->len = out->image_len = n;
+        rc = 0;
+        goto out;
+    }
+    if (key != NULL || o->fix_sig != NULL) {
+        uint8_t *sig = out->sig;
+        size_t sig_len = sizeof(out->sig);
         if (o->pubkey_full) {
             if (buf_tlv(&tlv, TB_TLV_PUBKEY, pub, (uint16_t)pub_len) != 0) {
                 goto oom;
             }
-        } else {
-            uint8_t kh[32];
-            if (digest(TB_HASH_SHA256, pub, pub_len, NULL, 0, kh) != 0 ||
-                buf_tlv(&tlv, TB_TLV_KEYHASH, kh, 32) != 0) {
-                goto oom;
-            }
+        } else if (buf_tlv(&tlv, TB_TLV_KEYHASH, keyid, (uint16_t)dlen) != 0) {
+            goto oom;
         }
-        if (tbk_sign_digest(key, dig, dlen, sig, &sig_len) != 0) {
+        if (o->fix_sig != NULL) {
+            if (o->fix_sig_len > sizeof(out->sig)) {
+                snprintf(err, errlen, "--fix-sig: signature too long");
+                goto out;
+            }
+            /* imgtool takes it on trust; a wrong one would only show on the device */
+            if (tbk_verify_digest(o->ext_pub, msg, msg_len, o->fix_sig, o->fix_sig_len) != 0) {
+                snprintf(err, errlen, "--fix-sig: the signature does not verify with --fix-sig-pubkey over this image");
+                goto out;
+            }
+            memcpy(sig, o->fix_sig, o->fix_sig_len);
+            sig_len = o->fix_sig_len;
+        } else if (tbk_sign_digest(key, msg, msg_len, sig, &sig_len) != 0) {
             snprintf(err, errlen, "signing failed");
             goto out;
         }
-        uint16_t stype = tbk_type(key) == TB_KEY_ECDSA_P256 ? TB_TLV_ECDSA_SIG
-                         : tbk_type(key) == TB_KEY_RSA2048  ? TB_TLV_RSA2048_PSS
-                                                            : TB_TLV_ED25519;
+        int kt = tbk_type(idkey);
+        if (o->pad_sig && (kt == TB_KEY_ECDSA_P256 || kt == TB_KEY_ECDSA_P384)) {
+            size_t want = kt == TB_KEY_ECDSA_P256 ? 72 : 103; /* imgtool's sig_len() */
+            while (sig_len < want) {
+                sig[sig_len++] = 0;
+            }
+        }
+        out->sig_len = sig_len;
+        uint16_t stype = kt == TB_KEY_RSA2048 ? TB_TLV_RSA2048_PSS : kt == TB_KEY_ED25519 ? TB_TLV_ED25519 : TB_TLV_ECDSA_SIG;
         if (buf_tlv(&tlv, stype, sig, (uint16_t)sig_len) != 0) {
             goto oom;
         }

@@ -23,6 +23,7 @@ static const char usage[] =
     "  reset   reset the device over SMP\n"
     "  echo    echo a text over SMP\n"
     "  sim     the simulated nRF5340 DK: new, load, boot, confirm, status, run\n"
+    "  layout  NCS Partition Manager layouts: show, check, c (C source for the firmware)\n"
     "\n"
     "options:\n"
     "  -h, --help      this text; 'twinboot <group> --help' for a group\n"
@@ -141,6 +142,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "sim") == 0) {
         return cmd_sim(argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "layout") == 0) {
+        return cmd_layout(argc - 1, argv + 1);
     }
     if (strcmp(argv[1], "reset") == 0 || strcmp(argv[1], "echo") == 0) {
         return cmd_mgmt(argc - 1, argv + 1, cli_conn, cli_json);

@@ -41,6 +41,7 @@ int tb_memflash_init(struct tb_flash *f, struct tb_area *a, const uint8_t *data,
     f->write_size = 1;
     f->erased_val = 0xff;
     f->read = mem_read;
+    f->mapped = data;
     f->program = mem_program;
     f->erase = mem_erase;
     f->ctx = (void *)(uintptr_t)data;

@@ -41,10 +41,11 @@ struct tb_boot_image_record {
     uint8_t valid;     /* the primary now holds a valid image */
     uint8_t set;       /* installed, reverted or refused as one half of an update set */
     uint8_t resent;    /* handover: the installed net image was broken and was sent again */
-    uint8_t pad[2];
+    uint16_t sig_checks; /* signatures verified for this image in this boot (MCUboot: 2 on an upgrade) */
     int32_t reason;    /* tb_err: why a request was refused, or what went wrong; 0 */
     struct tb_image_version from, to; /* versions before and after (equal when nothing changed) */
     uint8_t from_hash[32], to_hash[32];
+    uint32_t hashed_bytes; /* bytes the app core hashed for this image in this boot */
 };
 
 #define TB_BOOT_RECORD_MAGIC 0x52425442U /* "TBBR" */

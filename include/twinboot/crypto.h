@@ -41,6 +41,16 @@ void tb_hash_abort(struct tb_hash_ctx *c);
 int tb_sig_verify(uint16_t key_type, const uint8_t *key_der, size_t key_len,
                   const uint8_t *digest, size_t digest_len, const uint8_t *sig, size_t sig_len);
 
+/* Work this backend has done since start-up: signatures verified (calls of
+ * tb_sig_verify) and bytes hashed (tb_hash_update). Read before and after a
+ * piece of work to know what it cost: the boot record's per-image figures
+ * are counted here, where the work happens. */
+struct tb_crypto_counts {
+    uint32_t sig_checks;
+    uint64_t bytes_hashed;
+};
+void tb_crypto_counts(struct tb_crypto_counts *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -34,6 +34,12 @@ struct tb_flash {
     int (*erase)(const struct tb_flash *f, uint32_t sector_off);
 
     void *ctx; /* the port's own state */
+
+    /* Where the part appears in the address space when it is memory-mapped
+     * (the nRF5340's internal flash, a buffer in the host tools), else NULL.
+     * Only pure signatures use it: they verify the image bytes in place, as
+     * MCUboot does (MCUBOOT_SIGN_PURE needs a mapped flash too). */
+    const uint8_t *mapped;
 };
 
 /* A window of a flash part (a slot, a status area). All accesses through an

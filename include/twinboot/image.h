@@ -53,10 +53,20 @@ enum tb_tlv_type {
     TB_TLV_RSA3072_PSS = 0x23,
     TB_TLV_ED25519 = 0x24,
     TB_TLV_SIG_PURE = 0x25,
+    TB_TLV_ENC_RSA2048 = 0x30,
+    TB_TLV_ENC_KW = 0x31,
+    TB_TLV_ENC_EC256 = 0x32,
+    TB_TLV_ENC_X25519 = 0x33,
+    TB_TLV_ENC_X25519_SHA512 = 0x34,
     TB_TLV_DEPENDENCY = 0x40,
     TB_TLV_SEC_CNT = 0x50,
     TB_TLV_BOOT_RECORD = 0x60,
+    TB_TLV_UUID_VID = 0x74,
+    TB_TLV_UUID_CID = 0x75,
 };
+/* imgtool's --custom-tlv range (vendor TLVs, protected area). */
+#define TB_TLV_VENDOR_MIN 0x00a0U
+#define TB_TLV_VENDOR_MAX 0xfffeU
 
 struct tb_image_version {
     uint8_t major;
@@ -90,6 +100,7 @@ struct tb_image_info {
     uint8_t hash[64];   /* the computed digest (matches the TLV when valid) */
     int key_index;      /* trusted key that signed it, -1 if none */
     uint16_t sig_type;  /* TLV type of the verified signature, 0 if none */
+    bool pure;          /* SIG_PURE: the signature covers the image bytes, not the digest */
     bool has_sec_cnt;
     uint32_t sec_cnt;
     uint8_t dep_count;
@@ -97,8 +108,10 @@ struct tb_image_info {
 };
 
 /* Trusted keys, as MCUboot embeds them: the DER bytes `imgtool getpub` prints
- * (SubjectPublicKeyInfo for ECDSA-P256 and Ed25519, PKCS#1 RSAPublicKey for RSA). */
-enum tb_key_type { TB_KEY_ECDSA_P256 = 1, TB_KEY_RSA2048 = 2, TB_KEY_ED25519 = 3 };
+ * (SubjectPublicKeyInfo for ECDSA and Ed25519, PKCS#1 RSAPublicKey for RSA).
+ * A KEYHASH TLV holds the key's DER hashed with the image's hash algorithm
+ * (SHA-256, or SHA-384 / SHA-512 for images hashed so), as bootutil compares. */
+enum tb_key_type { TB_KEY_ECDSA_P256 = 1, TB_KEY_RSA2048 = 2, TB_KEY_ED25519 = 3, TB_KEY_ECDSA_P384 = 4 };
 
 struct tb_key {
     uint16_t type; /* enum tb_key_type */
@@ -129,6 +142,12 @@ int tb_image_read_header(const struct tb_area *slot, struct tb_image_header *h);
  * signed by a trusted key. Does not refuse NON_BOOTABLE: see tb_image_bootable(). */
 int tb_image_validate(const struct tb_area *slot, const struct tb_keyring *keys,
                       struct tb_image_info *info);
+
+/* The signature pass of tb_image_validate alone, for an image info that a
+ * hash-only validation (keys->count == 0) just filled: the digest is not
+ * computed again. TB_OK when keys->count == 0. */
+int tb_image_verify_signature(const struct tb_area *slot, const struct tb_keyring *keys,
+                              struct tb_image_info *info);
 
 /* TB_OK if a validated image may be booted (flags), else the reason. */
 int tb_image_bootable(const struct tb_image_header *h);

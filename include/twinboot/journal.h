@@ -34,6 +34,7 @@ enum tb_journal_op {
 #define TB_JF_PERMANENT 0x01U  /* upgrade requested as permanent */
 #define TB_JF_BACKUP 0x02U     /* the upgrade backs up the primary (else the backup already holds the image to keep) */
 #define TB_JF_SET 0x04U        /* one half of an update set (partner_hash names the other half) */
+#define TB_JF_BAK_HI 0x08U     /* handover with a double backup region: the backup is its upper half */
 
 #define TB_JOURNAL_HASH_LEN 32U
 #define TB_STEP_DONE 0x7fffU   /* the session's last entry */

@@ -13,6 +13,9 @@
  * power.now_ns, its flash's busy_until_ns) and the CPU waits for its end, except
  * an erase on an async_erase part: the QSPI NOR erases inside the external chip,
  * overlapping internal-flash work; only later accesses to that chip wait for it.
+ * The net core is a second CPU with its own clock (struct tb_simnet): its
+ * flash operations advance that clock, not the app core's, and the app core
+ * catches up with it only when it sees an answer (tb_netctl.wait).
  */
 #ifndef TWINBOOT_SIM_H
 #define TWINBOOT_SIM_H
@@ -66,6 +69,8 @@ struct tb_simflash {
     struct tb_sim_timing timing;
     struct tb_sim_counters cnt;
     uint64_t busy_until_ns;    /* device-clock time at which this part's last operation ends */
+    uint64_t *cpu_ns;          /* the clock of the CPU that drives this part; NULL: the app core's
+                                * (power->now_ns). The net flash runs on the simulated net core's. */
 };
 
 /* Create a flash filled with erased_val. Returns TB_OK or TB_E_INVAL / TB_E_NOSPACE. */
@@ -149,7 +154,13 @@ uint64_t tb_simdev_elapsed_ns(const struct tb_simdev *d);
  * flash, the shared RAM between the cores, and the app core's control of it
  * (struct tb_netctl). The cores are interleaved deterministically: each time
  * the app core waits while polling, the net core runs 1..8 steps, the count
- * drawn from a seeded generator, so a seed picks one interleaving. */
+ * drawn from a seeded generator, so a seed picks one interleaving.
+ * Time: the net core starts at the app core's time when released and then
+ * runs on its own clock (its NVMC stalls it, not the app core); a wait of us
+ * moves the app core's clock by us and then to the net core's clock if that
+ * is later: what the app core sees of the net core's work cannot be seen
+ * before the work is done. Work the app core does between polls (QSPI)
+ * therefore overlaps the net core's, and nothing else does. */
 struct tb_simnet {
     struct tb_simdev *d;
     uint8_t *ram;           /* the shared region (app-core RAM) */
@@ -162,6 +173,7 @@ struct tb_simnet {
     uint64_t rng;
     uint64_t steps;         /* net-core steps run */
     int state;              /* last result of tb_netboot_step */
+    uint64_t now_ns;        /* the net core's clock (same time base as power.now_ns) */
 };
 
 /* net_app: the net application slot on d's net flash. */

@@ -6,7 +6,8 @@
  * option that is not listed here is OFF. The device only VERIFIES images, so
  * the config is the smallest set that gives twinboot's lib/crypto_*.c:
  *   - SHA-256, SHA-384, SHA-512            (image hash TLVs, key hashes)
- *   - ECDSA-P256 signature verification    (imgtool's ECDSA_SIG TLV)
+ *   - ECDSA-P256 signature verification    (imgtool's ECDSA_SIG TLV);
+ *     ECDSA-P384 with -DTB_CONFIG_ECDSA_P384
  *   - RSASSA-PSS verification, RSA-2048/3072 (imgtool's RSA*_PSS TLVs)
  *   - the ASN.1 parser for imgtool's getpub DER keys and DER signatures.
  * No RNG, no entropy source, no file system, no time, no libc heap, no stdio.
@@ -33,7 +34,7 @@
 
 /* Inline assembly in bn_mul.h: on a Cortex-M33 with DSP this is the UMAAL
  * multiply-accumulate loop. Roughly 5x fewer instructions per ECDSA-P256
- * verify (QEMU, shared/reference/firmware.md: 164.5 M -> 29.6 M together
+ * verify (QEMU, docs/nrf5340-facts.md: 164.5 M -> 29.6 M together
  * with ECP_NIST_OPTIM) for about +0.4 KiB of code. (The net core has no DSP: the same header
  * then falls back to a UMLAL-based loop; still far faster than plain C.) */
 #define MBEDTLS_HAVE_ASM
@@ -132,6 +133,15 @@ static inline int tb_mbedtls_no_snprintf(char *buf, size_t size, const char *fmt
  * MBEDTLS_ECP_MAX_BITS is derived from them (256). */
 #define MBEDTLS_ECP_C
 #define MBEDTLS_ECP_DP_SECP256R1_ENABLED
+
+/* NIST P-384 (imgtool's ecdsa-p384, SHA-384 images), a build option: it
+ * raises MBEDTLS_ECP_MAX_BITS to 384 (bigger bignums and heap for every
+ * curve) and adds the curve's constants. Pass -DTB_CONFIG_ECDSA_P384 to
+ * mbedTLS and lib/ alike (scripts/cross-build.sh: TB_CROSS_EXTRA_CFLAGS);
+ * without it lib/ answers TB_E_UNSUPPORTED for P-384 keys. */
+#ifdef TB_CONFIG_ECDSA_P384
+#define MBEDTLS_ECP_DP_SECP384R1_ENABLED
+#endif
 
 /* Fast modular reduction for the NIST primes (P-256's special form): a
  * large share of the HAVE_ASM speed-up above, small in code. */
