@@ -610,11 +610,12 @@ static int restore_stage(struct run *r)
     if (rc <= 0) {
         return rc;
     }
-    rc = backup_info(c, &bi);
+    /* hashes only: the copy's signature is checked once, as any pending image's */
+    rc = backup_info(c, &bi, false);
     if (rc != TB_OK || memcmp(bi.hash, want, 32) != 0) {
         return fatal(rc) ? rc : TB_OK; /* not in the backup (any more): the request is judged as it is */
     }
-    rc = validate(c, &c->sec_img, &si);
+    rc = intact(c, &c->sec_img, &si);
     if (fatal(rc) || (rc == TB_OK && memcmp(si.hash, want, 32) == 0)) {
         return fatal(rc) ? rc : TB_OK; /* copied already */
     }
@@ -941,7 +942,7 @@ int tb_boot_backup_state(const struct tb_boot_config *cfg, int image, struct tb_
     }
     int rc = ctx_init(&c, cfg, image);
     if (rc == TB_OK) {
-        rc = backup_info(&c, &bi);
+        rc = backup_info(&c, &bi, true);
     }
     if (rc != TB_OK) {
         return fatal(rc) ? rc : TB_OK;
@@ -973,7 +974,7 @@ int tb_boot_request_backup(const struct tb_boot_config *cfg, int image, const ui
     }
     int rc = ctx_init(&c, cfg, image);
     if (rc == TB_OK) {
-        rc = backup_info(&c, &bi);
+        rc = backup_info(&c, &bi, true);
     }
     if (rc != TB_OK) {
         return rc;
