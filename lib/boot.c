@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "boot_priv.h"
+#include "le.h"
 #include "twinboot/error.h"
 #include "twinboot/trailer.h"
 
@@ -566,9 +567,75 @@ static int refuse(struct run *r, struct tb_boot_image_record *rec, int reason)
     return tb_clear_request(&r->c);
 }
 
+/* ---- restoring the backup on request ------------------------------------- */
+
+/* After an upgrade MCUboot leaves the previous image in slot 1, and users go
+ * back to it with "image test <its hash>". twinboot keeps that image in the
+ * backup instead; a request for it is a small record at the start of the
+ * secondary's trailer sector (the MCUboot trailer sits at its end), written
+ * with the request by tb_boot_request_backup. The bootloader then copies the
+ * backup into the secondary and installs it like any upload: the copy is
+ * redone from the start after a power cut (its source, the backup, is not
+ * touched until the install, which has its own journal, begins). */
+
+#define RESTORE_MAGIC 0x31524254U /* "TBR1" */
+#define RESTORE_LEN 40U           /* magic, hash, crc32 */
+
+/* 1 and the hash when the secondary carries a restore record, 0 if not. */
+static int restore_record(const struct tb_boot_ctx *c, uint8_t hash[32])
+{
+    uint8_t raw[RESTORE_LEN];
+    int rc = tb_area_read(&c->sec, c->sec.size - c->sector, raw, sizeof(raw));
+    if (rc != TB_OK) {
+        return rc;
+    }
+    if (tb_get32(raw) != RESTORE_MAGIC || tb_get32(raw + 36) != tb_crc32(0, raw, 36)) {
+        return 0;
+    }
+    memcpy(hash, raw + 4, 32);
+    return 1;
+}
+
+/* A pending request for the backup's image: put that image in the secondary
+ * first. TB_OK (also when there is nothing to do), or a flash error. */
+static int restore_stage(struct run *r)
+{
+    struct tb_boot_ctx *c = &r->c;
+    struct tb_image_info bi, si;
+    uint8_t want[32];
+    if (r->ops != &tb_strategy_swap) {
+        return TB_OK;
+    }
+    int rc = restore_record(c, want);
+    if (rc <= 0) {
+        return rc;
+    }
+    /* hashes only: the copy's signature is checked once, as any pending image's */
+    rc = backup_info(c, &bi, false);
+    if (rc != TB_OK || memcmp(bi.hash, want, 32) != 0) {
+        return fatal(rc) ? rc : TB_OK; /* not in the backup (any more): the request is judged as it is */
+    }
+    rc = intact(c, &c->sec_img, &si);
+    if (fatal(rc) || (rc == TB_OK && memcmp(si.hash, want, 32) == 0)) {
+        return fatal(rc) ? rc : TB_OK; /* copied already */
+    }
+    uint32_t n = tb_sectors_for(c, bi.tlv_end);
+    for (uint32_t i = 0; i < n; i++) {
+        rc = tb_copy_sector(c, &c->sec, &c->bak, i, false, NULL);
+        if (rc != TB_OK) {
+            return rc;
+        }
+    }
+    return TB_OK;
+}
+
 /* A pending secondary: valid, signed by a trusted key, and it fits where it goes. */
 static int validate_pending(struct run *r)
 {
+    int rc = restore_stage(r);
+    if (rc != TB_OK) {
+        return r->src = rc;
+    }
     r->src = validate(&r->c, &r->c.sec_img, &r->si);
     if (r->src == TB_OK && r->ops == NULL &&
         (r->si.tlv_end > r->c.pri.size || r->si.tlv_end > tb_nc_window_size(&r->c.cfg->shm))) {
@@ -858,4 +925,75 @@ int tb_boot_slot_state(const struct tb_boot_config *cfg, int image, int slot, st
         st->permanent = t.image_ok == TB_FLAG_STATE_SET;
     }
     return TB_OK;
+}
+
+int tb_boot_backup_state(const struct tb_boot_config *cfg, int image, struct tb_slot_state *st)
+{
+    struct tb_boot_ctx c;
+    struct tb_image_info bi;
+    struct tb_trailer_state t;
+    uint8_t want[32];
+    memset(st, 0, sizeof(*st));
+    if (cfg == NULL || image < 0 || image >= cfg->layout->image_count) {
+        return TB_E_INVAL;
+    }
+    if (cfg->layout->img[image].strategy != TB_STRATEGY_SWAP) {
+        return TB_OK;
+    }
+    int rc = ctx_init(&c, cfg, image);
+    if (rc == TB_OK) {
+        rc = backup_info(&c, &bi, true);
+    }
+    if (rc != TB_OK) {
+        return fatal(rc) ? rc : TB_OK;
+    }
+    st->present = true;
+    st->ver = bi.hdr.ver;
+    memcpy(st->hash, bi.hash, 32);
+    st->size = bi.tlv_end;
+    st->bootable = tb_image_bootable(&bi.hdr) == TB_OK;
+    rc = restore_record(&c, want);
+    if (rc == 1 && memcmp(want, bi.hash, 32) == 0) {
+        rc = tb_trailer_read(&c.sec, cfg->layout->max_align, &t);
+        st->pending = rc == TB_OK && t.magic == TB_MAGIC_GOOD;
+        st->permanent = st->pending && t.image_ok == TB_FLAG_STATE_SET;
+    }
+    return rc < 0 ? rc : TB_OK;
+}
+
+int tb_boot_request_backup(const struct tb_boot_config *cfg, int image, const uint8_t hash[32], bool permanent)
+{
+    struct tb_boot_ctx c;
+    struct tb_image_info bi;
+    uint8_t raw[64];
+    if (cfg == NULL || image < 0 || image >= cfg->layout->image_count) {
+        return TB_E_INVAL;
+    }
+    if (cfg->layout->img[image].strategy != TB_STRATEGY_SWAP) {
+        return TB_E_UNSUPPORTED;
+    }
+    int rc = ctx_init(&c, cfg, image);
+    if (rc == TB_OK) {
+        rc = backup_info(&c, &bi, true);
+    }
+    if (rc != TB_OK) {
+        return rc;
+    }
+    if (memcmp(bi.hash, hash, 32) != 0) {
+        return TB_E_BOOT_NO_BACKUP;
+    }
+    uint32_t ws = c.sec.flash->write_size, len = (RESTORE_LEN + ws - 1) / ws * ws;
+    if (len > sizeof(raw)) {
+        return TB_E_ALIGN;
+    }
+    memset(raw, 0xff, sizeof(raw));
+    tb_put32(raw, RESTORE_MAGIC);
+    memcpy(raw + 4, hash, 32);
+    tb_put32(raw + 36, tb_crc32(0, raw, 36));
+    /* the record, then the request: a reset in between leaves no request */
+    rc = tb_clear_request(&c);
+    if (rc == TB_OK) {
+        rc = tb_area_program(&c.sec, c.sec.size - c.sector, raw, len);
+    }
+    return rc == TB_OK ? tb_trailer_request(&c.sec, cfg->layout->max_align, (uint8_t)image, permanent) : rc;
 }

@@ -13,6 +13,7 @@
 
 #include "twinboot/decompress.h"
 #include "twinboot/error.h"
+#include "twinboot/netcore.h"
 #include "twinboot/trailer.h"
 
 /* ---- header ---------------------------------------------------------------- */
@@ -426,16 +427,47 @@ static void version_str(const struct tb_image_version *v, char *out)
     out[n++] = '.';
     n += put_dec(out + n, v->revision);
     if (v->build != 0) {
-        out[n++] = '+';
+        out[n++] = '.'; /* Zephyr's img_mgmt_ver_str: "1.2.3.7" */
         n += put_dec(out + n, v->build);
     }
     out[n] = '\0';
 }
 
+static int slot_state(const struct tb_smp_server *s, int image, int slot, struct tb_slot_state *st);
+
+/* Slot 1 as MCUboot users know it: the secondary's image, or, when it holds
+ * nothing new (empty, or a copy of what runs), the previous image kept in
+ * the backup. *backup says which. */
+static int slot1_state(const struct tb_smp_server *s, int image, struct tb_slot_state *st, bool *backup)
+{
+    struct tb_slot_state pri, bak;
+    *backup = false;
+    int rc = tb_boot_slot_state(s->env.cfg, image, 1, st);
+    if (rc == TB_OK) {
+        rc = slot_state(s, image, 0, &pri);
+    }
+    if (rc != TB_OK || (st->present && (!pri.present || memcmp(st->hash, pri.hash, 32) != 0))) {
+        return rc;
+    }
+    rc = tb_boot_backup_state(s->env.cfg, image, &bak);
+    if (rc == TB_OK && bak.present && (!pri.present || memcmp(bak.hash, pri.hash, 32) != 0)) {
+        *st = bak;
+        *backup = true;
+    } else if (rc == TB_OK && st->present) {
+        memset(st, 0, sizeof(*st)); /* a copy of what runs: nothing to offer */
+    }
+    return rc;
+}
+
 /* tb_boot_slot_state, and for a net image the journal does not know yet
- * (flashed in the factory), what the bootloader saw the net core run. */
+ * (flashed in the factory), what the bootloader saw the net core run;
+ * slot 1 as slot1_state says. */
 static int slot_state(const struct tb_smp_server *s, int image, int slot, struct tb_slot_state *st)
 {
+    bool backup;
+    if (slot == 1) {
+        return slot1_state(s, image, st, &backup);
+    }
     int rc = tb_boot_slot_state(s->env.cfg, image, slot, st);
     const struct tb_boot_record *rec = s->env.rec;
     if (rc == TB_OK && slot == 0 && !st->present && rec != NULL && image < rec->image_count &&
@@ -535,7 +567,8 @@ static void state_write(struct tb_smp_server *s, const struct tb_smp_hdr *h, con
         for (int i = 0; i < cfg->layout->image_count && !found && rc == TB_OK; i++) {
             for (int k = 0; k < 2 && !found; k++) {
                 struct tb_slot_state t;
-                rc = slot_state(s, i, k, &t);
+                bool backup = false;
+                rc = k == 1 ? slot1_state(s, i, &t, &backup) : slot_state(s, i, k, &t);
                 if (rc != TB_OK || !t.present || memcmp(t.hash, hash, 32) != 0) {
                     continue;
                 }
@@ -547,6 +580,8 @@ static void state_write(struct tb_smp_server *s, const struct tb_smp_hdr *h, con
                         return;
                     }
                     rc = tb_boot_confirm(cfg, i);
+                } else if (backup) {
+                    rc = tb_boot_request_backup(cfg, i, hash, confirm); /* back to the previous image */
                 } else {
                     rc = tb_boot_request(cfg, i, confirm);
                 }
@@ -590,6 +625,32 @@ static int upload_fits_primary(const struct tb_smp_server *s, int image, const s
     struct tb_area pri;
     int rc = tb_region_area(s->env.cfg->dev, &s->env.cfg->layout->img[image].primary, &pri);
     return rc == TB_OK ? tb_decomp_fits(sec, pri.size - pri.flash->sector_size) : rc;
+}
+
+/* The largest image the device can take for image i (slot_info's
+ * max_image_size): the secondary less its trailer sector; a net-core image
+ * must also fit the net core's own slot and the shared window it is handed
+ * over through, or the bootloader would refuse it after the whole upload. */
+static uint32_t upload_max(const struct tb_smp_server *s, int image)
+{
+    const struct tb_boot_config *cfg = s->env.cfg;
+    struct tb_area a;
+    if (upload_area(s, image, &a) != TB_OK) {
+        return 0;
+    }
+    uint32_t max = a.size;
+    if (cfg->layout->img[image].strategy == TB_STRATEGY_HANDOVER) {
+        uint32_t pri = cfg->layout->img[image].primary.size, win = tb_nc_window_size(&cfg->shm);
+        max = pri < max ? pri : max;
+        max = win != 0 && win < max ? win : max;
+    }
+    return max;
+}
+
+/* The whole secondary (with its trailer sector): where the session record lives. */
+static int session_area(const struct tb_smp_server *s, int image, struct tb_area *a)
+{
+    return tb_region_area(s->env.cfg->dev, &s->env.cfg->layout->img[image].secondary, a);
 }
 
 /* Erase the slot's sectors up to end, as the upload reaches them (as
@@ -653,6 +714,183 @@ static int upload_write(struct tb_smp_upload *u, const struct tb_area *a, const 
     return rc;
 }
 
+/* Zephyr's checks of a first chunk (img_mgmt_upload_inspect): it starts with
+ * an MCUboot header, and the file fits the slot and holds what the header
+ * announces. 0, or the image group error to answer with. */
+static int inspect_first(const struct tb_smp_server *s, int image, uint64_t len, const uint8_t *data, size_t dlen)
+{
+    struct tb_image_header hd;
+    if (dlen < TB_IMAGE_HEADER_SIZE) {
+        return TB_IMG_ERR_INVALID_IMAGE_HEADER;
+    }
+    tb_image_header_decode(data, &hd);
+    if (hd.magic != TB_IMAGE_MAGIC) {
+        return TB_IMG_ERR_INVALID_IMAGE_HEADER_MAGIC;
+    }
+    if (len > upload_max(s, image)) {
+        return TB_IMG_ERR_INVALID_IMAGE_TOO_LARGE;
+    }
+    if (hd.hdr_size < TB_IMAGE_HEADER_SIZE || (uint64_t)hd.hdr_size + hd.img_size > len) {
+        return TB_IMG_ERR_INVALID_IMAGE_HEADER;
+    }
+    return 0;
+}
+
+/* SHA-256 of the slot's bytes [0, n), read back from flash. */
+static int hash_slot(const struct tb_area *a, uint32_t n, struct tb_hash_ctx *hc)
+{
+    uint8_t buf[256];
+    int rc = tb_hash_init(hc, TB_HASH_SHA256);
+    for (uint32_t off = 0; off < n && rc == TB_OK; off += sizeof(buf)) {
+        uint32_t k = n - off < sizeof(buf) ? n - off : (uint32_t)sizeof(buf);
+        rc = tb_area_read(a, off, buf, k);
+        if (rc == TB_OK) {
+            rc = tb_hash_update(hc, buf, k);
+        }
+    }
+    return rc;
+}
+
+static bool all_erased(const struct tb_area *a, uint32_t off, uint32_t end, int *rc)
+{
+    uint8_t buf[256];
+    *rc = TB_OK;
+    while (off < end) {
+        uint32_t k = end - off < sizeof(buf) ? end - off : (uint32_t)sizeof(buf);
+        *rc = tb_area_read(a, off, buf, k);
+        if (*rc != TB_OK) {
+            return false;
+        }
+        for (uint32_t i = 0; i < k; i++) {
+            if (buf[i] != a->flash->erased_val) {
+                return false;
+            }
+        }
+        off += k;
+    }
+    return true;
+}
+
+/* After a reset: take up the session recorded in flash for this very file.
+ * 1 resumed (u->off is where to go on; u->active, or the whole file is
+ * there and verified: *complete), 0 nothing to resume, <0 a flash error. */
+static int resume_from_flash(struct tb_smp_server *s, int image, uint64_t len, const uint8_t *sha, bool *complete)
+{
+    struct tb_smp_upload *u = &s->up;
+    struct tb_area a, full;
+    struct tb_smp_session ses;
+    *complete = false;
+    int rc = upload_area(s, image, &a);
+    if (rc == TB_OK) {
+        rc = session_area(s, image, &full);
+    }
+    if (rc == TB_OK) {
+        rc = tb_smp_session_load(&full, s->env.cfg->layout->max_align, &ses);
+    }
+    if (rc <= 0) {
+        return rc;
+    }
+    if (ses.image != image || ses.len != len || memcmp(ses.sha, sha, 32) != 0 || ses.off == 0) {
+        return 0;
+    }
+    /* The bytes after the durable offset may have been programmed when the
+     * power went: the rest of that sector goes back to the sector's start
+     * (recorded first, so that nothing unrecorded is ever trusted). */
+    const uint32_t ss = a.flash->sector_size;
+    uint32_t x = ses.off, sect = x / ss * ss;
+    if (x % ss != 0 && x < len) {
+        bool clean = all_erased(&a, x, sect + ss, &rc);
+        if (rc != TB_OK) {
+            return rc;
+        }
+        if (!clean) {
+            rc = tb_smp_session_mark(&full, &ses, sect);
+            if (rc == TB_OK) {
+                rc = tb_area_erase(&a, sect, ss);
+            }
+            if (rc != TB_OK) {
+                return rc;
+            }
+            x = sect;
+        }
+    }
+    if (u->active) {
+        tb_hash_abort(&u->hash);
+    }
+    memset(u, 0, sizeof(*u));
+    rc = hash_slot(&a, x, &u->hash);
+    if (rc != TB_OK) {
+        tb_hash_abort(&u->hash);
+        return rc;
+    }
+    u->image = (uint8_t)image;
+    u->len = (uint32_t)len;
+    u->has_sha = true;
+    memcpy(u->sha, sha, 32);
+    u->off = x;
+    u->erased = (x + ss - 1) / ss * ss;
+    u->ses = ses;
+    u->ses.off = x;
+    if (x < len) {
+        u->active = true;
+        return 1;
+    }
+    uint8_t digest[32];
+    rc = tb_hash_finish(&u->hash, digest);
+    if (rc != TB_OK) {
+        return rc;
+    }
+    *complete = memcmp(digest, sha, 32) == 0;
+    return *complete ? 1 : 0;
+}
+
+/* A new upload: the old request and session go, the new session is recorded. */
+static int upload_start(struct tb_smp_server *s, int image, uint64_t len, const uint8_t *sha)
+{
+    struct tb_smp_upload *u = &s->up;
+    struct tb_area full;
+    if (u->active) {
+        tb_hash_abort(&u->hash);
+    }
+    memset(u, 0, sizeof(*u));
+    u->image = (uint8_t)image;
+    u->len = (uint32_t)len;
+    u->has_sha = sha != NULL;
+    if (sha != NULL) {
+        memcpy(u->sha, sha, 32);
+    }
+    u->ses.image = u->image;
+    u->ses.len = u->len;
+    memcpy(u->ses.sha, u->sha, 32);
+    /* erasing the trailer sector also drops an old request: it must not apply to the new image */
+    int rc = session_area(s, image, &full);
+    if (rc == TB_OK) {
+        rc = tb_smp_session_start(&full, s->env.cfg->layout->max_align, &u->ses);
+    }
+    if (rc == TB_OK) {
+        rc = tb_hash_init(&u->hash, TB_HASH_SHA256);
+    }
+    u->active = rc == TB_OK;
+    return rc;
+}
+
+/* After a chunk: record the offset up to which the slot holds the file, every
+ * step bytes and at the end. A full record area only stops the recording. */
+static int upload_mark(struct tb_smp_server *s, bool last)
+{
+    struct tb_smp_upload *u = &s->up;
+    struct tb_area full;
+    uint32_t flushed = u->off - u->tail_len;
+    if (!u->has_sha || session_area(s, u->image, &full) != TB_OK) {
+        return TB_OK; /* without the file's sha a resumed upload could not be told apart */
+    }
+    if (!last && flushed < u->ses.off + tb_smp_session_step(&full, &u->ses)) {
+        return TB_OK;
+    }
+    int rc = tb_smp_session_mark(&full, &u->ses, flushed);
+    return rc == TB_E_NOSPACE ? TB_OK : rc;
+}
+
 static void upload(struct tb_smp_server *s, const struct tb_smp_hdr *h, const struct reader *r, struct writer *w)
 {
     struct tb_smp_upload *u = &s->up;
@@ -672,12 +910,13 @@ static void upload(struct tb_smp_server *s, const struct tb_smp_hdr *h, const st
             err_group(w, h, TB_IMG_ERR_INVALID_LENGTH, TB_MGMT_EINVAL);
             return;
         }
-        if (upload_area(s, (int)image, &a) != TB_OK || image > 255) {
+        if (image > 255 || upload_area(s, (int)image, &a) != TB_OK) {
             err_group(w, h, TB_IMG_ERR_INVALID_SLOT, TB_MGMT_EINVAL);
             return;
         }
-        if (len > a.size) {
-            err_group(w, h, TB_IMG_ERR_INVALID_IMAGE_TOO_LARGE, TB_MGMT_EINVAL);
+        int bad = inspect_first(s, (int)image, len, data, dlen);
+        if (bad != 0) {
+            err_group(w, h, bad, TB_MGMT_EINVAL);
             return;
         }
         /* the same file again (same image, length and sha): carry on where it stopped */
@@ -688,11 +927,28 @@ static void upload(struct tb_smp_server *s, const struct tb_smp_hdr *h, const st
             return;
         }
         struct tb_slot_state st;
-        if (tb_boot_slot_state(s->env.cfg, (int)image, 1, &st) == TB_OK && st.pending) {
+        if (slot_state(s, (int)image, 1, &st) == TB_OK && st.pending) { /* also a request for the backup */
             err_group(w, h, TB_IMG_ERR_IMAGE_ALREADY_PENDING, TB_MGMT_EBADSTATE);
             return;
         }
-        if (upgrade && dlen >= TB_IMAGE_HEADER_SIZE) {
+        /* ... also after a reset, from the session recorded in flash */
+        bool complete = false;
+        int rc = sha != NULL ? resume_from_flash(s, (int)image, len, sha, &complete) : 0;
+        if (rc == TB_E_POWER) {
+            err_group(w, h, TB_IMG_ERR_FLASH_READ_FAILED, TB_MGMT_EUNKNOWN);
+            return;
+        }
+        /* a session that cannot be taken up (its record full, a flash error)
+         * is never a dead end: the upload starts again from 0 */
+        if (rc == 1) {
+            w_map(w, complete ? 2 : 1);
+            w_key_uint(w, "off", u->off);
+            if (complete) {
+                w_key_bool(w, "match", true);
+            }
+            return;
+        }
+        if (upgrade) {
             /* "upgrade": only a newer version than the one running */
             struct tb_image_header hd;
             struct tb_slot_state cur;
@@ -703,30 +959,10 @@ static void upload(struct tb_smp_server *s, const struct tb_smp_hdr *h, const st
                 return;
             }
         }
-        if (u->active) {
-            tb_hash_abort(&u->hash);
-        }
-        memset(u, 0, sizeof(*u));
-        u->image = (uint8_t)image;
-        u->len = (uint32_t)len;
-        u->has_sha = sha != NULL;
-        if (sha != NULL) {
-            memcpy(u->sha, sha, 32);
-        }
-        /* an old request in the slot's trailer must not apply to the new image */
-        struct tb_area full;
-        int rc = tb_region_area(s->env.cfg->dev, &s->env.cfg->layout->img[image].secondary, &full);
-        if (rc == TB_OK) {
-            rc = tb_area_erase(&full, a.size, full.size - a.size);
-        }
-        if (rc == TB_OK) {
-            rc = tb_hash_init(&u->hash, TB_HASH_SHA256);
-        }
-        if (rc != TB_OK) {
+        if (upload_start(s, (int)image, len, sha) != TB_OK) {
             err_group(w, h, TB_IMG_ERR_FLASH_ERASE_FAILED, TB_MGMT_EUNKNOWN);
             return;
         }
-        u->active = true;
     } else if (!u->active) {
         /* data for an upload this device does not know (it was reset): start again */
         w_map(w, 1);
@@ -740,7 +976,7 @@ static void upload(struct tb_smp_server *s, const struct tb_smp_hdr *h, const st
         return;
     }
     if (dlen > u->len - u->off) {
-        err_group(w, h, TB_IMG_ERR_INVALID_LENGTH, TB_MGMT_EINVAL);
+        err_group(w, h, TB_IMG_ERR_INVALID_IMAGE_DATA_OVERRUN, TB_MGMT_EINVAL);
         return;
     }
     int rc = upload_area(s, u->image, &a);
@@ -750,6 +986,9 @@ static void upload(struct tb_smp_server *s, const struct tb_smp_hdr *h, const st
     }
     if (rc == TB_OK) {
         rc = upload_write(u, &a, data, dlen, last);
+    }
+    if (rc == TB_OK) {
+        rc = upload_mark(s, last);
     }
     if (rc != TB_OK) {
         tb_hash_abort(&u->hash);
@@ -799,7 +1038,7 @@ static void erase(struct tb_smp_server *s, const struct tb_smp_hdr *h, const str
         return;
     }
     struct tb_slot_state st;
-    if (tb_boot_slot_state(s->env.cfg, image, 1, &st) == TB_OK && st.pending) {
+    if (slot_state(s, image, 1, &st) == TB_OK && st.pending) {
         err_group(w, h, TB_IMG_ERR_IMAGE_ALREADY_PENDING, TB_MGMT_EBADSTATE);
         return;
     }
@@ -826,8 +1065,7 @@ static void slot_info(struct tb_smp_server *s, struct writer *w)
     w_str(w, "images");
     w_array(w, l->image_count);
     for (int i = 0; i < l->image_count; i++) {
-        struct tb_area a;
-        uint32_t max = upload_area(s, i, &a) == TB_OK ? a.size : 0;
+        uint32_t max = upload_max(s, i);
         w_map(w, 3);
         w_key_uint(w, "image", (uint64_t)i);
         w_str(w, "slots");
@@ -900,8 +1138,12 @@ int tb_smp_handle(struct tb_smp_server *s, const uint8_t *req, size_t req_len, u
         return TB_E_INVAL; /* a response: nothing to answer */
     }
     struct writer w = {rsp + TB_SMP_HDR_SIZE, rsp_cap - TB_SMP_HDR_SIZE, 0, false};
-    if (req_len < TB_SMP_HDR_SIZE || h.len != req_len - TB_SMP_HDR_SIZE || h.op > TB_SMP_OP_WRITE_RSP ||
-        h.version > 1) {
+    if (req_len >= TB_SMP_HDR_SIZE && s->env.buf_size != 0 && h.len + TB_SMP_HDR_SIZE > s->env.buf_size) {
+        /* more than "mcumgr params" announced (the transport kept only its
+         * start): say so at once rather than leave the client waiting */
+        err_rc(&w, TB_MGMT_EMSGSIZE);
+    } else if (req_len < TB_SMP_HDR_SIZE || h.len != req_len - TB_SMP_HDR_SIZE || h.op > TB_SMP_OP_WRITE_RSP ||
+               h.version > 1) {
         err_rc(&w, TB_MGMT_EINVAL); /* truncated, or the length does not match */
     } else if (parse_map(req + TB_SMP_HDR_SIZE, h.len, &r) != TB_OK) {
         err_rc(&w, TB_MGMT_EINVAL); /* not a CBOR map */

@@ -150,6 +150,15 @@ static void test_os(void **state)
         assert_memory_equal(cbor_string_handle(r), "hello", 5);
         assert_int_equal(cbor_map_size(f->body), 1); /* nothing else: strict clients reject extra keys */
     }
+    /* the exact bytes of smpclient's echo and of Zephyr's answer (shared
+     * reference smp.md, as observed on the wire) */
+    static const uint8_t echo_req[] = {0x0a, 0x00, 0x00, 0x09, 0x00, 0x00, 0x01, 0x00,
+                                       0xa1, 0x61, 0x64, 0x65, 'h', 'e', 'l', 'l', 'o'};
+    static const uint8_t echo_rsp[] = {0x0b, 0x00, 0x00, 0x09, 0x00, 0x00, 0x01, 0x00,
+                                       0xa1, 0x61, 0x72, 0x65, 'h', 'e', 'l', 'l', 'o'};
+    send_raw(f, echo_req, sizeof(echo_req));
+    assert_int_equal(f->rsp_len, sizeof(echo_rsp));
+    assert_memory_equal(f->rsp, echo_rsp, sizeof(echo_rsp));
     send(f, 1, 0, 0, 6, map());
     assert_int_equal(uget(f->body, "buf_size"), 1024);
     assert_int_equal(uget(f->body, "buf_count"), 4);
@@ -213,27 +222,36 @@ static int list(struct fix *f, struct entry *e, int max)
     return n;
 }
 
+/* One upload request as `twinboot image upload` sends it: the first one
+ * (off 0) names the file by image, length and SHA-256. Returns the offset
+ * the device answers, or -1 for an error answer. */
+static long upload_chunk(struct fix *f, int image, const uint8_t *d, size_t len, size_t off, size_t chunk)
+{
+    size_t n = len - off < chunk ? len - off : chunk;
+    cbor_item_t *m = map();
+    if (off == 0) {
+        uint8_t sha[32];
+        struct tb_hash_ctx c;
+        assert_int_equal(tb_hash_init(&c, TB_HASH_SHA256), TB_OK);
+        assert_int_equal(tb_hash_update(&c, d, len), TB_OK);
+        assert_int_equal(tb_hash_finish(&c, sha), TB_OK);
+        add(m, "image", cbor_build_uint8((uint8_t)image));
+        add(m, "len", cbor_build_uint32((uint32_t)len));
+        add(m, "sha", cbor_build_bytestring(sha, 32));
+    }
+    add(m, "off", cbor_build_uint32((uint32_t)off));
+    add(m, "data", cbor_build_bytestring(d + off, n));
+    send(f, 1, 2, 1, 1, m);
+    cbor_item_t *o = get(f->body, "off");
+    return o != NULL && cbor_isa_uint(o) ? (long)cbor_get_int(o) : -1;
+}
+
 static void upload(struct fix *f, int image, const uint8_t *d, size_t len, size_t chunk, size_t stop_at)
 {
-    uint8_t sha[32];
-    struct tb_hash_ctx c;
-    assert_int_equal(tb_hash_init(&c, TB_HASH_SHA256), TB_OK);
-    assert_int_equal(tb_hash_update(&c, d, len), TB_OK);
-    assert_int_equal(tb_hash_finish(&c, sha), TB_OK);
     size_t off = 0;
     while (off < len && off < stop_at) {
-        size_t n = len - off < chunk ? len - off : chunk;
-        cbor_item_t *m = map();
-        if (off == 0) {
-            add(m, "image", cbor_build_uint8((uint8_t)image));
-            add(m, "len", cbor_build_uint32((uint32_t)len));
-            add(m, "sha", cbor_build_bytestring(sha, 32));
-        }
-        add(m, "off", cbor_build_uint32((uint32_t)off));
-        add(m, "data", cbor_build_bytestring(d + off, n));
-        send(f, 1, 2, 1, 1, m);
-        uint64_t next = uget(f->body, "off");
-        assert_true(next > off);
+        long next = upload_chunk(f, image, d, len, off, chunk);
+        assert_true(next > (long)off);
         off = (size_t)next;
     }
     if (off == len) {
@@ -365,6 +383,399 @@ static void test_upload_compressed_too_large(void **state)
     tb_blob_free(&b);
 }
 
+/* ---- what an upload must start with (Zephyr's img_mgmt_upload_inspect) ---- */
+
+/* The first request exactly as smpclient 5.1.0 sends it (keys in the order
+ * len, off, sha, data, image, upgrade; smpclient's ImageUploadWrite, see
+ * docs/nrf5340-facts.md for the SMP sources). */
+static void first_chunk(struct fix *f, int ver, int image, uint32_t len, const uint8_t *d, size_t n)
+{
+    uint8_t sha[32] = {0};
+    cbor_item_t *m = cbor_new_definite_map(6);
+    add(m, "len", cbor_build_uint32(len));
+    add(m, "off", cbor_build_uint8(0));
+    add(m, "sha", cbor_build_bytestring(sha, 32));
+    add(m, "data", cbor_build_bytestring(d, n));
+    add(m, "image", cbor_build_uint8((uint8_t)image));
+    add(m, "upgrade", cbor_build_bool(false));
+    send(f, ver, 2, 1, 1, m);
+}
+
+static void test_first_chunk_checks(void **state)
+{
+    struct fix *f = *state;
+    uint8_t junk[768], hdr[512];
+    uint32_t x = 99;
+    for (size_t i = 0; i < sizeof(junk); i++) {
+        x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+        junk[i] = (uint8_t)x;
+    }
+    /* random bytes: refused at offset 0, nothing written */
+    first_chunk(f, 1, 0, 768 * 1024, junk, sizeof(junk));
+    expect_err(f, 1, TB_IMG_ERR_INVALID_IMAGE_HEADER_MAGIC);
+    first_chunk(f, 0, 0, 768 * 1024, junk, sizeof(junk));
+    expect_rc(f, TB_MGMT_EINVAL);
+    first_chunk(f, 1, 0, sizeof(junk), junk, sizeof(junk));
+    expect_err(f, 1, TB_IMG_ERR_INVALID_IMAGE_HEADER_MAGIC);
+    assert_false(f->s.up.active);
+    /* less than a header */
+    first_chunk(f, 1, 0, (uint32_t)f->app2.len, f->app2.data, 31);
+    expect_err(f, 1, TB_IMG_ERR_INVALID_IMAGE_HEADER);
+    /* a header announcing more than the file holds; one smaller than 32 bytes */
+    first_chunk(f, 1, 0, 4096, f->app2.data, 512);
+    expect_err(f, 1, TB_IMG_ERR_INVALID_IMAGE_HEADER);
+    memcpy(hdr, f->app2.data, sizeof(hdr));
+    hdr[8] = 16, hdr[9] = 0;
+    first_chunk(f, 1, 0, (uint32_t)f->app2.len, hdr, sizeof(hdr));
+    expect_err(f, 1, TB_IMG_ERR_INVALID_IMAGE_HEADER);
+    /* a real image that does not fit the slot */
+    first_chunk(f, 1, 0, SLOT, f->app2.data, 512);
+    expect_err(f, 1, TB_IMG_ERR_INVALID_IMAGE_TOO_LARGE);
+    /* a real image, sent the way smpclient sends it, is taken */
+    first_chunk(f, 1, 0, (uint32_t)f->app2.len, f->app2.data, 512);
+    assert_int_equal(uget(f->body, "off"), 512);
+    /* data past the announced length: Zephyr's overrun error */
+    cbor_item_t *m = map();
+    add(m, "off", cbor_build_uint32(512));
+    add(m, "data", cbor_build_bytestring(junk, sizeof(junk)));
+    f->s.up.len = 1000;
+    send(f, 1, 2, 1, 1, m);
+    expect_err(f, 1, TB_IMG_ERR_INVALID_IMAGE_DATA_OVERRUN);
+}
+
+/* Image 1 goes to the net core's slot through the shared window: an upload
+ * larger than either is refused at the first chunk, and slot_info says so,
+ * even when the secondary in QSPI is larger. */
+static void test_net_upload_limit(void **state)
+{
+    struct fix *f = *state;
+    f->w.lay.img[1].secondary.size = 0xc000; /* larger than the 32 KiB net slot */
+    send(f, 1, 0, 1, 6, map());
+    cbor_item_t *imgs = get(f->body, "images");
+    assert_int_equal(cbor_array_size(imgs), 2);
+    cbor_item_t *i1 = cbor_array_get(imgs, 1);
+    assert_int_equal(uget(i1, "image"), 1);
+    assert_int_equal(uget(i1, "max_image_size"), 0x8000);
+    cbor_decref(&i1);
+    first_chunk(f, 1, 1, 0x8001, f->net1.data, 512);
+    expect_err(f, 1, TB_IMG_ERR_INVALID_IMAGE_TOO_LARGE);
+    first_chunk(f, 1, 1, 0x8000, f->net1.data, 512);
+    assert_int_equal(uget(f->body, "off"), 512);
+}
+
+/* Versions as Zephyr's img_mgmt_ver_str writes them: the build number after a dot. */
+static void test_version_build_number(void **state)
+{
+    struct fix *f = *state;
+    struct tb_sign_opts o = {.version = {3, 2, 1, 7}, .slot_size = SLOT};
+    struct tb_signed v = make_signed_opts(&o, 12, 5, NULL);
+    upload(f, 0, v.data, v.len, 900, SIZE_MAX);
+    struct entry e[4];
+    int n = list(f, e, 4);
+    assert_int_equal(n, 3);
+    assert_int_equal(e[1].slot, 1);
+    assert_string_equal(e[1].version, "3.2.1.7");
+    tb_signed_free(&v);
+}
+
+
+/* ---- the previous image in slot 1, as MCUboot users know it ---------------- */
+
+static void state_req(struct fix *f, const uint8_t *hash, bool confirm)
+{
+    cbor_item_t *m = map();
+    add(m, "hash", cbor_build_bytestring(hash, 32));
+    add(m, "confirm", cbor_build_bool(confirm));
+    send(f, 1, 2, 1, 0, m);
+    assert_non_null(get(f->body, "images"));
+}
+
+static void assert_boots(struct fix *f, const struct tb_signed *img, bool confirmed)
+{
+    assert_int_equal(tb_boot_go(&f->w.cfg, &f->rec), TB_OK);
+    assert_true(f->rec.img[0].valid);
+    assert_memory_equal(f->rec.img[0].to_hash, image_hash(img), 32);
+    assert_int_equal(f->rec.img[0].confirmed, confirmed);
+}
+
+/* v1 confirmed, then v2 uploaded, tested and confirmed: v1 is in the backup. */
+static void upgrade_to_v2(struct fix *f)
+{
+    upload(f, 0, f->app2.data, f->app2.len, 700, SIZE_MAX);
+    state_req(f, image_hash(&f->app2), false);
+    assert_boots(f, &f->app2, false);
+    cbor_item_t *m = map();
+    add(m, "confirm", cbor_build_bool(true));
+    send(f, 1, 2, 1, 0, m);
+    assert_boots(f, &f->app2, true);
+}
+
+static void test_backup_in_slot1(void **state)
+{
+    struct fix *f = *state;
+    struct entry e[4];
+    upgrade_to_v2(f);
+    /* the secondary holds a copy of what runs: slot 1 shows the backup's v1 */
+    int n = list(f, e, 4);
+    assert_int_equal(n, 3);
+    assert_int_equal(e[1].image, 0);
+    assert_int_equal(e[1].slot, 1);
+    assert_string_equal(e[1].version, "1.0.0");
+    assert_memory_equal(e[1].hash, image_hash(&f->app1), 32);
+    assert_true(e[1].bootable && !e[1].pending);
+    /* an erased secondary changes nothing to that */
+    send(f, 1, 2, 1, 5, map());
+    assert_int_equal(cbor_map_size(f->body), 0);
+    n = list(f, e, 4);
+    assert_int_equal(n, 3);
+    assert_memory_equal(e[1].hash, image_hash(&f->app1), 32);
+    /* test it: pending; the next reset runs v1 as a test, v2 is now the backup */
+    state_req(f, image_hash(&f->app1), false);
+    n = list(f, e, 4);
+    assert_true(e[1].pending && !e[1].permanent);
+    /* pending: no upload or erase takes the request away */
+    send(f, 1, 2, 1, 5, map());
+    expect_err(f, 1, TB_IMG_ERR_IMAGE_ALREADY_PENDING);
+    first_chunk(f, 1, 0, (uint32_t)f->app2.len, f->app2.data, 512);
+    expect_err(f, 1, TB_IMG_ERR_IMAGE_ALREADY_PENDING);
+    assert_boots(f, &f->app1, false);
+    assert_int_equal(f->rec.img[0].action, TB_ACT_UPGRADE_TEST);
+    n = list(f, e, 4);
+    assert_memory_equal(e[1].hash, image_hash(&f->app2), 32);
+    /* not confirmed: v2 comes back */
+    assert_boots(f, &f->app2, true);
+    assert_int_equal(f->rec.img[0].action, TB_ACT_REVERT);
+    /* confirm of its hash: back to v1 for good */
+    n = list(f, e, 4);
+    assert_memory_equal(e[1].hash, image_hash(&f->app1), 32);
+    state_req(f, image_hash(&f->app1), true);
+    n = list(f, e, 4);
+    assert_true(e[1].pending && e[1].permanent);
+    assert_boots(f, &f->app1, true);
+    assert_int_equal(f->rec.img[0].action, TB_ACT_UPGRADE_PERM);
+    assert_boots(f, &f->app1, true);
+    assert_int_equal(f->rec.img[0].action, TB_ACT_NONE);
+    /* a new upload shows in slot 1 instead of the backup */
+    upload(f, 0, f->app2.data, f->app2.len, 700, 2100);
+    upload(f, 0, f->app2.data, f->app2.len, 700, SIZE_MAX);
+    n = list(f, e, 4);
+    assert_memory_equal(e[1].hash, image_hash(&f->app2), 32);
+}
+
+/* Cut the power at every flash operation of the boot that restores the
+ * backup as a test: the boot after it runs v1 as a test, the next one goes
+ * back to v2, confirmed. */
+static void test_sweep_restore_backup(void **state)
+{
+    struct fix *f = *state;
+    upgrade_to_v2(f);
+    state_req(f, image_hash(&f->app1), false);
+    world_snapshot(&f->w);
+    uint64_t ops0 = f->w.d.power.ops;
+    assert_boots(f, &f->app1, false);
+    uint64_t total = f->w.d.power.ops - ops0;
+    assert_true(total > 10);
+    for (uint64_t k = 1; k <= total; k++) {
+        uint64_t seed = k * 104729u + 7u;
+        world_restore(&f->w, seed);
+        tb_simdev_arm_cut(&f->w.d, k, seed);
+        int rc = tb_boot_go(&f->w.cfg, &f->rec);
+        if (rc != TB_E_POWER) {
+            fail_msg("cut at op %llu: boot returned %d, not a power cut", (unsigned long long)k, rc);
+        }
+        world_power_cycle(&f->w, seed);
+        rc = tb_boot_go(&f->w.cfg, &f->rec);
+        if (rc != TB_OK || memcmp(f->rec.img[0].to_hash, image_hash(&f->app1), 32) != 0 || f->rec.img[0].confirmed) {
+            fail_msg("cut at op %llu: after the reset v1 does not run as a test (rc %d)", (unsigned long long)k, rc);
+        }
+        assert_boots(f, &f->app2, true);
+        assert_boots(f, &f->app2, true);
+        assert_int_equal(f->rec.img[0].action, TB_ACT_NONE);
+    }
+}
+
+/* ---- uploads that survive a reset ------------------------------------------ */
+
+/* The device resets: the server starts again with nothing in RAM. */
+static void reset_server(struct fix *f)
+{
+    struct tb_smp_env env = f->s.env;
+    if (f->s.up.active) {
+        tb_hash_abort(&f->s.up.hash);
+    }
+    tb_smp_init(&f->s, &env);
+}
+
+/* What `twinboot image upload` does: the first request names the file, then
+ * follow the offsets the device answers. *first_off: the answer to the first
+ * request. true when the device confirmed the whole file; false on an error. */
+static bool client_upload(struct fix *f, int image, const struct tb_signed *img, size_t chunk, size_t *first_off,
+                          size_t stop_at)
+{
+    size_t off = 0;
+    for (int turn = 0; turn < 10000; turn++) {
+        long next = upload_chunk(f, image, img->data, img->len, off, chunk);
+        if (next < 0) {
+            return false;
+        }
+        if (turn == 0 && first_off != NULL) {
+            *first_off = (size_t)next;
+        }
+        off = (size_t)next;
+        if (off == img->len) {
+            cbor_item_t *match = get(f->body, "match");
+            return match != NULL && cbor_get_bool(match);
+        }
+        if (off >= stop_at) {
+            return false;
+        }
+    }
+    fail_msg("the upload makes no progress");
+    return false;
+}
+
+/* The slot holds exactly the file, and the bootloader would take it. */
+static void assert_slot_holds(struct fix *f, int image, const struct tb_signed *img)
+{
+    struct tb_area a;
+    uint8_t buf[512];
+    assert_int_equal(tb_region_area(&f->w.dev, &f->w.lay.img[image].secondary, &a), TB_OK);
+    for (size_t off = 0; off < img->len; off += sizeof(buf)) {
+        size_t n = img->len - off < sizeof(buf) ? img->len - off : sizeof(buf);
+        assert_int_equal(tb_area_read(&a, (uint32_t)off, buf, (uint32_t)n), TB_OK);
+        assert_memory_equal(buf, img->data + off, n);
+    }
+    struct tb_slot_state st;
+    assert_int_equal(tb_boot_slot_state(&f->w.cfg, image, 1, &st), TB_OK);
+    assert_true(st.present);
+    assert_memory_equal(st.hash, image_hash(img), 32);
+}
+
+/* The device resets in the middle of an upload (its RAM is gone): the same
+ * file's first request is answered with where it stopped, and at most the
+ * chunk in flight is sent again. Another file starts from 0. */
+static void test_upload_survives_reset(void **state)
+{
+    struct fix *f = *state;
+    const struct tb_signed *img = &f->app2;
+    size_t first = 0;
+    assert_false(client_upload(f, 0, img, 700, NULL, 9800)); /* acknowledged up to 9800 */
+    reset_server(f); /* the reset: RAM is gone */
+    assert_true(client_upload(f, 0, img, 700, &first, SIZE_MAX));
+    assert_int_equal(first, 9800);
+    assert_slot_holds(f, 0, img);
+    /* the whole file is there already: done at once, after a check */
+    reset_server(f);
+    assert_true(client_upload(f, 0, img, 700, &first, SIZE_MAX));
+    assert_int_equal(first, img->len);
+    /* a different file starts a new upload */
+    reset_server(f);
+    assert_false(client_upload(f, 0, &f->app1, 700, &first, 4000));
+    assert_int_equal(first, 700);
+    reset_server(f);
+    assert_true(client_upload(f, 0, &f->app1, 700, &first, SIZE_MAX));
+    assert_int_equal(first, 4200);
+    assert_slot_holds(f, 0, &f->app1);
+    /* bytes after the recorded offset are not trusted: garbage there makes
+     * the device go back to the start of that sector */
+    reset_server(f);
+    assert_false(client_upload(f, 0, img, 700, NULL, 5600));
+    reset_server(f);
+    struct tb_area a;
+    assert_int_equal(tb_region_area(&f->w.dev, &f->w.lay.img[0].secondary, &a), TB_OK);
+    static const uint8_t garbage[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+    assert_int_equal(tb_area_program(&a, 6000, garbage, sizeof(garbage)), TB_OK);
+    assert_true(client_upload(f, 0, img, 700, &first, SIZE_MAX));
+    assert_int_equal(first, 4096);
+    assert_slot_holds(f, 0, img);
+    /* more chunks than the record has entries (640 of 32 bytes): an offset is
+     * recorded every 42 bytes or more, so at most two chunks go again, to the end */
+    reset_server(f);
+    assert_false(client_upload(f, 0, &f->app1, 32, NULL, img->len - 96));
+    reset_server(f);
+    assert_false(client_upload(f, 0, img, 32, NULL, img->len - 96));
+    reset_server(f);
+    assert_true(client_upload(f, 0, img, 32, &first, SIZE_MAX));
+    /* acknowledged: the first multiple of 32 at or past len - 96 */
+    assert_true(first >= img->len - 96 - 64 && first < img->len - 64);
+    assert_slot_holds(f, 0, img);
+    /* a record that is full when the device must go back to a sector start:
+     * no dead end, the upload starts again from 0 */
+    reset_server(f);
+    assert_false(client_upload(f, 0, &f->app1, 700, NULL, 2800));
+    reset_server(f);
+    assert_false(client_upload(f, 0, img, 700, NULL, 5600));
+    struct tb_area full;
+    struct tb_smp_session ses;
+    assert_int_equal(tb_region_area(&f->w.dev, &f->w.lay.img[0].secondary, &full), TB_OK);
+    assert_int_equal(tb_smp_session_load(&full, 8, &ses), 1);
+    assert_int_equal(ses.off, 5600);
+    while (tb_smp_session_mark(&full, &ses, 5600) == TB_OK) {
+    }
+    assert_int_equal(tb_area_program(&a, 6000, garbage, sizeof(garbage)), TB_OK);
+    reset_server(f);
+    assert_true(client_upload(f, 0, img, 700, &first, SIZE_MAX));
+    assert_int_equal(first, 700);
+    assert_slot_holds(f, 0, img);
+}
+
+/* Cut the power at every flash operation of an upload; after the reset the
+ * client starts again with the same file: it resumes no earlier than the
+ * sector of what was acknowledged, and the slot ends up byte-exact. */
+static void test_sweep_upload(void **state)
+{
+    struct fix *f = *state;
+    const struct tb_signed *img = &f->app2;
+    /* TB_SWEEP_BIG=1 (make long): serial-sized chunks, four times the
+     * operations, and a second cut after every other first one */
+    const char *big = getenv("TB_SWEEP_BIG");
+    const size_t chunk = big != NULL && big[0] == '1' ? 128 : 512;
+    const uint64_t twice = chunk == 128 ? 2 : 4;
+    world_snapshot(&f->w);
+    uint64_t ops0 = f->w.d.power.ops;
+    assert_true(client_upload(f, 0, img, chunk, NULL, SIZE_MAX));
+    uint64_t total = f->w.d.power.ops - ops0;
+    assert_true(total > 40);
+    unsigned resumed = 0;
+    for (uint64_t k = 1; k <= total; k++) {
+        uint64_t seed = k * 7919u + 3u;
+        world_restore(&f->w, seed);
+        reset_server(f);
+        tb_simdev_arm_cut(&f->w.d, k, seed);
+        /* acknowledged: what the device answered before the cut */
+        size_t acked = 0;
+        while (!f->w.d.power.off && acked < img->len) {
+            long next = upload_chunk(f, 0, img->data, img->len, acked, chunk);
+            acked = next >= 0 ? (size_t)next : acked;
+        }
+        assert_true(f->w.d.power.off);
+        world_power_cycle(&f->w, seed);
+        reset_server(f);
+        if (k % twice == 0) {
+            /* a second cut while the upload resumes, a little way in */
+            tb_simdev_arm_cut(&f->w.d, 1 + (k * 31u) % 24u, seed + 1);
+            (void)client_upload(f, 0, img, chunk, NULL, SIZE_MAX);
+            f->w.d.power.cut_at = 0;
+            world_power_cycle(&f->w, seed + 1);
+            reset_server(f);
+            acked = 0; /* what was acknowledged is no longer known: only the end result counts */
+        }
+        size_t first = 0;
+        if (!client_upload(f, 0, img, chunk, &first, SIZE_MAX)) {
+            fail_msg("cut at op %llu: the upload does not complete after the reset", (unsigned long long)k);
+        }
+        /* first: where it resumed, or one chunk when it started again with the first
+         * chunk; never past the chunk in flight at the cut (its bytes may have
+         * been programmed and recorded just before it) */
+        if (acked != 0 && (first > acked + chunk || first + 4096 < acked)) {
+            fail_msg("cut at op %llu: acknowledged %zu, resumed at %zu", (unsigned long long)k, acked, first);
+        }
+        resumed += first > chunk;
+        assert_slot_holds(f, 0, img);
+    }
+    assert_true(resumed > total / 2);
+}
+
 /* ---- bad requests -------------------------------------------------------- */
 
 static void test_bad_requests(void **state)
@@ -426,12 +837,19 @@ static void test_bad_requests(void **state)
     expect_rc(f, TB_MGMT_EINVAL);
     /* a sha that does not match what arrived */
     uint8_t sha[32] = {1, 2, 3};
-    m = map();
-    add(m, "off", cbor_build_uint8(0));
-    add(m, "len", cbor_build_uint32(64));
-    add(m, "sha", cbor_build_bytestring(sha, 32));
-    add(m, "data", cbor_build_bytestring(f->app2.data, 64));
-    send(f, 1, 2, 1, 1, m);
+    size_t off = 0;
+    while (off < f->app2.len) {
+        size_t n = f->app2.len - off < 900 ? f->app2.len - off : 900;
+        m = map();
+        add(m, "off", cbor_build_uint32((uint32_t)off));
+        if (off == 0) {
+            add(m, "len", cbor_build_uint32((uint32_t)f->app2.len));
+            add(m, "sha", cbor_build_bytestring(sha, 32));
+        }
+        add(m, "data", cbor_build_bytestring(f->app2.data + off, n));
+        send(f, 1, 2, 1, 1, m);
+        off += n;
+    }
     expect_err(f, 1, TB_IMG_ERR_INVALID_HASH);
     /* test of a hash the device does not have */
     m = map();
@@ -439,6 +857,20 @@ static void test_bad_requests(void **state)
     add(m, "confirm", cbor_build_bool(false));
     send(f, 1, 2, 1, 0, m);
     expect_err(f, 1, TB_IMG_ERR_HASH_NOT_FOUND);
+    /* more than the announced buffer (1024 here), of which the transport kept
+     * the start: "message too large" at once, with the request's header */
+    uint8_t big[1100];
+    memset(big, 0, sizeof(big));
+    h = (struct tb_smp_hdr){2, 1, 0, 3000, 1, 91, 1};
+    tb_smp_hdr_encode(&h, big);
+    send_raw(f, big, 1024);
+    expect_rc(f, TB_MGMT_EMSGSIZE);
+    assert_int_equal(f->rh.seq, 91);
+    assert_int_equal(f->rh.op, 3);
+    h.len = sizeof(big) - 8;
+    tb_smp_hdr_encode(&h, big);
+    send_raw(f, big, sizeof(big));
+    expect_rc(f, TB_MGMT_EMSGSIZE);
     /* a response frame is not answered */
     h = (struct tb_smp_hdr){3, 1, 0, 1, 0, 1, 0};
     tb_smp_hdr_encode(&h, msg);
@@ -527,6 +959,19 @@ static void test_serial_framing(void **state)
     }
     assert_int_equal(got, sizeof(big));
     assert_memory_equal(msg, big, sizeof(big));
+    /* a message larger than the receiver's buffer comes up cut, header intact */
+    memset(&rx, 0, sizeof(rx));
+    struct tb_smp_hdr bh = {2, 1, 0, sizeof(big) - 8, 1, 42, 1}, got_h;
+    tb_smp_hdr_encode(&bh, big);
+    n = tb_serial_encode(big, sizeof(big), out, sizeof(out));
+    got = tb_serial_feed(&rx, out, n, &used, msg, 512);
+    assert_true(got >= 8 && got <= 512);
+    tb_smp_hdr_decode(msg, &got_h);
+    assert_int_equal(got_h.seq, 42);
+    assert_int_equal(got_h.len, sizeof(big) - 8);
+    /* ... and the lines after it are not taken for a new frame */
+    got = tb_serial_feed(&rx, out + used, n - used, &used, msg, 512);
+    assert_int_equal(got, 0);
     /* a flipped bit: the frame is dropped */
     n = tb_serial_encode(params, sizeof(params), out, sizeof(out));
     out[5] = out[5] == 'A' ? 'B' : 'A';
@@ -540,6 +985,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_list_upload_test_confirm, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upload_compressed_too_large, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upload_resume_and_gaps, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_first_chunk_checks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_net_upload_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_version_build_number, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_backup_in_slot1, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sweep_restore_backup, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upload_survives_reset, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sweep_upload, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_frames, setup, teardown),
         cmocka_unit_test(test_serial_framing),

@@ -22,3 +22,48 @@ void tb_cbor_add(cbor_item_t *map, const char *key, cbor_item_t *value)
 {
     (void)cbor_map_add(map, (struct cbor_pair){cbor_move(cbor_build_string(key)), cbor_move(value)});
 }
+
+int tb_cbor_get_uint(cbor_item_t *map, const char *key, uint64_t *v)
+{
+    cbor_item_t *it = tb_cbor_get(map, key);
+    if (it == NULL) {
+        return 0;
+    }
+    if (!cbor_isa_uint(it)) {
+        return -1;
+    }
+    *v = cbor_get_int(it);
+    return 1;
+}
+
+int tb_cbor_get_bool(cbor_item_t *map, const char *key, bool *v)
+{
+    cbor_item_t *it = tb_cbor_get(map, key);
+    if (it == NULL) {
+        return 0;
+    }
+    if (!cbor_is_bool(it)) {
+        return -1;
+    }
+    *v = cbor_get_bool(it);
+    return 1;
+}
+
+int tb_cbor_get_str(cbor_item_t *map, const char *key, bool text, const uint8_t **p, size_t *n)
+{
+    cbor_item_t *it = tb_cbor_get(map, key);
+    if (it == NULL) {
+        return 0;
+    }
+    /* indefinite strings have no single handle: not what a device sends */
+    if (text ? !cbor_isa_string(it) || !cbor_string_is_definite(it)
+             : !cbor_isa_bytestring(it) || !cbor_bytestring_is_definite(it)) {
+        return -1;
+    }
+    *p = text ? cbor_string_handle(it) : cbor_bytestring_handle(it);
+    *n = text ? cbor_string_length(it) : cbor_bytestring_length(it);
+    if (*p == NULL) {
+        *p = (const uint8_t *)"";
+    }
+    return 1;
+}

@@ -173,9 +173,10 @@ static ssize_t conn_recv(struct conn *c, uint8_t *buf, size_t cap)
     }
 }
 
-/* One request, one response (matched by sequence number), with retries.
- * Returns the response's CBOR map (caller frees), or NULL when the device
- * did not answer. */
+/* One request, one response, with retries. Only a response (op 1 or 3) to
+ * this very request (sequence number, group, command) counts: an echo of the
+ * request or a stray datagram is no answer. Returns the response's CBOR map
+ * (caller frees), or NULL when the device did not answer. */
 static cbor_item_t *transact(struct conn *c, int op, int group, int id, cbor_item_t *map, int retries)
 {
     uint8_t msg[2048], rsp[2048];
@@ -200,8 +201,9 @@ static cbor_item_t *transact(struct conn *c, int op, int group, int id, cbor_ite
                 break; /* refused (nobody listening) or junk */
             }
             tb_smp_hdr_decode(rsp, &rh);
-            if (rh.seq != h.seq || rh.group != h.group || rh.id != h.id || rh.len != got - (ssize_t)TB_SMP_HDR_SIZE) {
-                continue; /* a late answer to an earlier try */
+            if (rh.op != (h.op | 1U) || rh.seq != h.seq || rh.group != h.group || rh.id != h.id ||
+                rh.len != got - (ssize_t)TB_SMP_HDR_SIZE) {
+                continue; /* not an answer to this request: a late one, or our own request echoed */
             }
             struct cbor_load_result res;
             cbor_item_t *it = cbor_load(rsp + TB_SMP_HDR_SIZE, rh.len, &res);
@@ -221,30 +223,45 @@ static const char *img_err_text(uint64_t rc)
     switch (rc) {
     case TB_IMG_ERR_HASH_NOT_FOUND: return "no image with that hash on the device";
     case TB_IMG_ERR_INVALID_SLOT: return "not a slot that can be written (never the running one)";
+    case TB_IMG_ERR_INVALID_IMAGE_HEADER: return "not an MCUboot image (header too short, or sizes that do not add up)";
+    case TB_IMG_ERR_INVALID_IMAGE_HEADER_MAGIC: return "not an MCUboot image (no image magic); sign it with 'twinboot image sign'";
     case TB_IMG_ERR_INVALID_HASH: return "the uploaded data does not match its SHA-256";
     case TB_IMG_ERR_CURRENT_VERSION_IS_NEWER: return "the running version is not older";
     case TB_IMG_ERR_IMAGE_ALREADY_PENDING: return "that slot is already pending for the next reset: reset first";
     case TB_IMG_ERR_INVALID_IMAGE_TOO_LARGE: return "the image is larger than the slot";
+    case TB_IMG_ERR_INVALID_IMAGE_DATA_OVERRUN: return "more data than the upload announced";
     case TB_IMG_ERR_IMAGE_SETTING_TEST_TO_ACTIVE_DENIED: return "that image already runs";
     default: return "image management error";
     }
 }
 
+static int malformed(const char *what, const char *field, const char *want)
+{
+    fprintf(stderr, "twinboot: %s: malformed answer from the device (\"%s\" is not %s)\n", what, field, want);
+    return TB_EXIT_FAIL;
+}
+
 /* TB_EXIT_OK, or the device's error explained (and TB_EXIT_FAIL). */
 static int check_error(cbor_item_t *r, const char *what)
 {
-    cbor_item_t *rc = tb_cbor_get(r, "rc"), *err = tb_cbor_get(r, "err");
-    if (err != NULL && cbor_isa_map(err)) {
-        cbor_item_t *g = tb_cbor_get(err, "group"), *e = tb_cbor_get(err, "rc");
-        uint64_t gv = g && cbor_isa_uint(g) ? cbor_get_int(g) : 0, ev = e && cbor_isa_uint(e) ? cbor_get_int(e) : 0;
+    cbor_item_t *err = tb_cbor_get(r, "err");
+    uint64_t v = 0;
+    if (err != NULL) {
+        uint64_t gv = 0, ev = 0;
+        if (!cbor_isa_map(err) || tb_cbor_get_uint(err, "group", &gv) != 1 || tb_cbor_get_uint(err, "rc", &ev) != 1) {
+            return malformed(what, "err", "a map of group and rc");
+        }
         fprintf(stderr, "twinboot: %s: the device says: %s (group %llu, rc %llu)\n", what,
                 gv == TB_SMP_GROUP_IMAGE ? img_err_text(ev) : "error", (unsigned long long)gv, (unsigned long long)ev);
         return TB_EXIT_FAIL;
     }
-    if (rc != NULL && cbor_isa_uint(rc) && cbor_get_int(rc) != 0) {
+    int has = tb_cbor_get_uint(r, "rc", &v);
+    if (has < 0) {
+        return malformed(what, "rc", "an unsigned integer");
+    }
+    if (has == 1 && v != 0) {
         static const char *names[] = {"ok", "unknown error", "out of memory", "invalid request", "timeout",
                                       "not found", "bad state", "message too large", "not supported"};
-        uint64_t v = cbor_get_int(rc);
         fprintf(stderr, "twinboot: %s: the device says: %s (rc %llu)\n", what, v < 9 ? names[v] : "error",
                 (unsigned long long)v);
         return TB_EXIT_FAIL;
@@ -265,65 +282,149 @@ static void print_hex(const uint8_t *p, size_t n)
     }
 }
 
+/* Length of the UTF-8 sequence at p (at most n bytes), 0 if not valid. */
+static size_t utf8_len(const uint8_t *p, size_t n)
+{
+    size_t len = p[0] < 0x80 ? 1 : (p[0] & 0xe0) == 0xc0 && p[0] >= 0xc2 ? 2 : (p[0] & 0xf0) == 0xe0 ? 3
+                                 : (p[0] & 0xf8) == 0xf0 && p[0] <= 0xf4 ? 4 : 0;
+    if (len == 0 || len > n) {
+        return 0;
+    }
+    for (size_t k = 1; k < len; k++) {
+        if ((p[k] & 0xc0) != 0x80) {
+            return 0;
+        }
+    }
+    return len;
+}
+
+/* A JSON string (RFC 8259): quotes, backslashes and control characters
+ * escaped; bytes that are not UTF-8 become U+FFFD. */
+static void json_str(const uint8_t *p, size_t n)
+{
+    putchar('"');
+    for (size_t i = 0; i < n;) {
+        uint8_t ch = p[i];
+        size_t k = utf8_len(p + i, n - i);
+        if (ch == '"' || ch == '\\') {
+            printf("\\%c", ch);
+        } else if (ch < 0x20 || ch == 0x7f) {
+            printf("\\u%04x", ch);
+        } else if (k == 0) {
+            fputs("\\ufffd", stdout);
+        } else {
+            fwrite(p + i, 1, k, stdout);
+            i += k;
+            continue;
+        }
+        i++;
+    }
+    putchar('"');
+}
+
+/* Text for a terminal: control characters shown as '?'. */
+static void plain_str(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        putchar(p[i] < 0x20 || p[i] == 0x7f ? '?' : p[i]);
+    }
+}
+
 /* ---- image list / test / confirm ------------------------------------------ */
 
-static int print_state(cbor_item_t *r, bool json)
+struct slot_entry {
+    uint64_t image, slot;
+    const uint8_t *ver, *hash;
+    size_t ver_len, hash_len;
+    bool flag[5];
+};
+
+static const char *const slot_flags[] = {"bootable", "pending", "confirmed", "active", "permanent"};
+
+/* One entry of "images", every field of the type Zephyr sends, or why not. */
+static const char *read_entry(cbor_item_t *m, struct slot_entry *e)
+{
+    memset(e, 0, sizeof(*e));
+    if (!cbor_isa_map(m)) {
+        return "images[]";
+    }
+    if (tb_cbor_get_uint(m, "image", &e->image) < 0) {
+        return "image";
+    }
+    if (tb_cbor_get_uint(m, "slot", &e->slot) != 1) {
+        return "slot";
+    }
+    if (tb_cbor_get_str(m, "version", true, &e->ver, &e->ver_len) != 1) {
+        return "version";
+    }
+    if (tb_cbor_get_str(m, "hash", false, &e->hash, &e->hash_len) < 0) {
+        return "hash";
+    }
+    for (int k = 0; k < 5; k++) {
+        if (tb_cbor_get_bool(m, slot_flags[k], &e->flag[k]) < 0) {
+            return slot_flags[k];
+        }
+    }
+    return NULL;
+}
+
+static int print_state(cbor_item_t *r, bool json, const char *what)
 {
     cbor_item_t *imgs = tb_cbor_get(r, "images");
     if (imgs == NULL || !cbor_isa_array(imgs)) {
-        fprintf(stderr, "twinboot: malformed image list\n");
+        return malformed(what, "images", "an array");
+    }
+    size_t count = cbor_array_size(imgs);
+    struct slot_entry *e = calloc(count ? count : 1, sizeof(*e));
+    if (e == NULL) {
         return TB_EXIT_FAIL;
     }
-    if (json) {
-        printf("{\"images\":[");
-    } else {
-        printf("Images:\n");
+    cbor_item_t **items = cbor_array_handle(imgs);
+    for (size_t i = 0; i < count; i++) {
+        const char *bad = read_entry(items[i], &e[i]);
+        if (bad != NULL) {
+            free(e);
+            return malformed(what, bad, strcmp(bad, "version") == 0 ? "a text string"
+                                        : strcmp(bad, "hash") == 0 ? "a byte string"
+                                        : strcmp(bad, "images[]") == 0 ? "a map"
+                                        : strcmp(bad, "image") == 0 || strcmp(bad, "slot") == 0 ? "an unsigned integer"
+                                                                                                 : "a boolean");
+        }
     }
-    for (size_t i = 0; i < cbor_array_size(imgs); i++) {
-        cbor_item_t *m = cbor_array_get(imgs, i);
-        cbor_item_t *img = tb_cbor_get(m, "image"), *slot = tb_cbor_get(m, "slot"), *ver = tb_cbor_get(m, "version"), *hash = tb_cbor_get(m, "hash");
-        static const char *flags[] = {"bootable", "pending", "confirmed", "active", "permanent"};
+    printf(json ? "{\"images\":[" : "Images:\n");
+    for (size_t i = 0; i < count; i++) {
+        const struct slot_entry *s = &e[i];
         if (json) {
-            printf("%s{\"image\":%llu,\"slot\":%llu,\"version\":\"%.*s\",\"hash\":\"", i ? "," : "",
-                   img ? (unsigned long long)cbor_get_int(img) : 0ULL, slot ? (unsigned long long)cbor_get_int(slot) : 0ULL,
-                   ver ? (int)cbor_string_length(ver) : 0, ver ? (const char *)cbor_string_handle(ver) : "");
-            if (hash) {
-                print_hex(cbor_bytestring_handle(hash), cbor_bytestring_length(hash));
-            }
+            printf("%s{\"image\":%llu,\"slot\":%llu,\"version\":", i ? "," : "", (unsigned long long)s->image,
+                   (unsigned long long)s->slot);
+            json_str(s->ver, s->ver_len);
+            printf(",\"hash\":\"");
+            print_hex(s->hash, s->hash_len);
             printf("\"");
             for (int k = 0; k < 5; k++) {
-                cbor_item_t *b = tb_cbor_get(m, flags[k]);
-                printf(",\"%s\":%s", flags[k], b && cbor_get_bool(b) ? "true" : "false");
+                printf(",\"%s\":%s", slot_flags[k], s->flag[k] ? "true" : "false");
             }
             printf("}");
-        } else {
-            printf(" image=%llu slot=%llu\n    version: %.*s\n    bootable: %s\n    flags:",
-                   img ? (unsigned long long)cbor_get_int(img) : 0ULL, slot ? (unsigned long long)cbor_get_int(slot) : 0ULL,
-                   ver ? (int)cbor_string_length(ver) : 0, ver ? (const char *)cbor_string_handle(ver) : "",
-                   tb_cbor_get(m, "bootable") ? "true" : "false");
-            for (int k = 1; k < 5; k++) {
-                cbor_item_t *b = tb_cbor_get(m, flags[k]);
-                if (b && cbor_get_bool(b)) {
-                    printf(" %s", flags[k]);
-                }
-            }
-            printf("\n    hash: ");
-            if (hash) {
-                print_hex(cbor_bytestring_handle(hash), cbor_bytestring_length(hash));
-            }
-            printf("\n");
-            for (int k = 1; k < 5; k++) {
-                cbor_item_t *b = tb_cbor_get(m, flags[k]);
-                if (k == 1 && b && cbor_get_bool(b)) {
-                    printf("    -> image %llu is pending %s; reset to apply\n",
-                           img ? (unsigned long long)cbor_get_int(img) : 0ULL,
-                           tb_cbor_get(m, "permanent") ? "a permanent upgrade" : "test");
-                }
+            continue;
+        }
+        printf(" image=%llu slot=%llu\n    version: ", (unsigned long long)s->image, (unsigned long long)s->slot);
+        plain_str(s->ver, s->ver_len);
+        printf("\n    bootable: %s\n    flags:", s->flag[0] ? "true" : "false");
+        for (int k = 1; k < 5; k++) {
+            if (s->flag[k]) {
+                printf(" %s", slot_flags[k]);
             }
         }
-        cbor_decref(&m);
+        printf("\n    hash: ");
+        print_hex(s->hash, s->hash_len);
+        printf("\n");
+        if (s->flag[1]) {
+            printf("    -> image %llu is pending %s; reset to apply\n", (unsigned long long)s->image,
+                   s->flag[4] ? "a permanent upgrade" : "test");
+        }
     }
     printf(json ? "]}\n" : "");
+    free(e);
     return TB_EXIT_OK;
 }
 
@@ -365,7 +466,7 @@ static int state_cmd(struct conn *c, const char *hash_hex, int confirm)
     }
     int rc = check_error(r, what);
     if (rc == TB_EXIT_OK) {
-        rc = print_state(r, c->json);
+        rc = print_state(r, c->json, what);
     }
     cbor_decref(&r);
     return rc;
@@ -403,6 +504,32 @@ static void progress(size_t off, size_t len, double t0, int *last_decile)
     }
 }
 
+#define RESUME_WAIT_S 30.0 /* a device that resets (bootloaders, a swap) is given this long to come back */
+#define STALL_LIMIT 8      /* answers in a row that do not move the upload on */
+
+/* One answer to an upload request: the next offset, or an exit code. */
+static int upload_answer(cbor_item_t *r, size_t len, size_t *next)
+{
+    uint64_t o = 0;
+    bool match = true;
+    int rc = check_error(r, "image upload");
+    if (rc != TB_EXIT_OK) {
+        return rc;
+    }
+    if (tb_cbor_get_uint(r, "off", &o) != 1 || o > len) {
+        return malformed("image upload", "off", "an offset within the file");
+    }
+    if (tb_cbor_get_bool(r, "match", &match) < 0) {
+        return malformed("image upload", "match", "a boolean");
+    }
+    if (!match) {
+        fprintf(stderr, "twinboot image upload: the device's copy does not match the file\n");
+        return TB_EXIT_FAIL;
+    }
+    *next = (size_t)o;
+    return TB_EXIT_OK;
+}
+
 static int upload_cmd(struct conn *c, const char *path, int image)
 {
     char err[256];
@@ -413,14 +540,20 @@ static int upload_cmd(struct conn *c, const char *path, int image)
         fprintf(stderr, "twinboot image upload: %s\n", err);
         return TB_EXIT_FAIL;
     }
+    if (b.len == 0 || b.len > UINT32_MAX) {
+        fprintf(stderr, "twinboot image upload: %s is %s: nothing to upload\n", path, b.len ? "too large" : "empty");
+        tb_blob_free(&b);
+        return TB_EXIT_FAIL;
+    }
     if (tb_hash_init(&hc, TB_HASH_SHA256) != TB_OK || tb_hash_update(&hc, b.data, b.len) != TB_OK ||
         tb_hash_finish(&hc, sha) != TB_OK) {
         tb_blob_free(&b);
         return TB_EXIT_FAIL;
     }
-    size_t off = 0;
-    int exit_code = TB_EXIT_OK, drops = 0, last_decile = -1;
-    double t0 = now_s();
+    size_t off = 0, best = 0;
+    int exit_code = TB_EXIT_OK, stalls = 0, last_decile = -1;
+    double t0 = now_s(), last_answer = t0;
+    bool waiting = false;
     while (off < b.len) {
         size_t n = b.len - off < c->chunk ? b.len - off : c->chunk;
         cbor_item_t *m = cbor_new_definite_map(off == 0 ? 5 : 2);
@@ -435,37 +568,46 @@ static int upload_cmd(struct conn *c, const char *path, int image)
         cbor_item_t *r = transact(c, TB_SMP_OP_WRITE, TB_SMP_GROUP_IMAGE, 1, m, 1);
         cbor_decref(&m);
         if (r == NULL) {
-            /* the connection dropped: start again from 0 with the same file;
-             * the device answers with where it got to */
-            if (++drops > RETRIES) {
+            /* no answer: the link dropped or the device resets. Ask again with
+             * the same file from 0 until it is back; it answers where it got to. */
+            double quiet = now_s() - last_answer;
+            if (quiet > RESUME_WAIT_S) {
+                if (!c->json) {
+                    fprintf(stderr, "\n");
+                }
                 exit_code = no_answer("image upload");
                 break;
             }
-            if (!c->json) {
-                fprintf(stderr, "\nupload: no answer at %zu bytes; resuming (try %d of %d)\n", off, drops, RETRIES);
+            if (!c->json && !waiting) {
+                fprintf(stderr, "%supload: no answer at %zu bytes; resuming when the device is back (up to %.0f s)\n",
+                        isatty(STDERR_FILENO) ? "\n" : "", best, RESUME_WAIT_S);
             }
-            usleep(200000);
+            waiting = true;
+            usleep(250000);
             off = 0;
             continue;
         }
-        drops = 0;
-        exit_code = check_error(r, "image upload");
-        cbor_item_t *o = tb_cbor_get(r, "off"), *match = tb_cbor_get(r, "match");
-        if (exit_code == TB_EXIT_OK && (o == NULL || !cbor_isa_uint(o) || cbor_get_int(o) > b.len)) {
-            fprintf(stderr, "twinboot image upload: malformed answer\n");
-            exit_code = TB_EXIT_FAIL;
-        }
-        if (exit_code == TB_EXIT_OK && match != NULL && !cbor_get_bool(match)) {
-            fprintf(stderr, "twinboot image upload: the device's copy does not match the file\n");
-            exit_code = TB_EXIT_FAIL;
-        }
-        if (exit_code == TB_EXIT_OK) {
-            off = (size_t)cbor_get_int(o);
-        }
+        last_answer = now_s();
+        size_t next = 0;
+        exit_code = upload_answer(r, b.len, &next);
         cbor_decref(&r);
         if (exit_code != TB_EXIT_OK) {
             break;
         }
+        if (waiting && !c->json) {
+            fprintf(stderr, "upload: the device is back; resuming at %zu bytes\n", next);
+        }
+        waiting = false;
+        /* a device that keeps answering without taking data would keep us here for ever */
+        stalls = next > off || next > best ? 0 : stalls + 1;
+        if (stalls > STALL_LIMIT) {
+            fprintf(stderr, "twinboot image upload: the device makes no progress (it keeps asking for offset %zu)\n",
+                    next);
+            exit_code = TB_EXIT_FAIL;
+            break;
+        }
+        off = next;
+        best = off > best ? off : best;
         if (!c->json) {
             progress(off, b.len, t0, &last_decile);
         }
@@ -496,18 +638,28 @@ static int simple(struct conn *c, int op, int group, int id, cbor_item_t *m, con
         return no_answer(what);
     }
     int rc = check_error(r, what);
-    if (rc == TB_EXIT_OK) {
-        cbor_item_t *echo = tb_cbor_get(r, "r");
-        if (echo != NULL && cbor_isa_string(echo)) {
-            printf(c->json ? "{\"r\":\"%.*s\"}\n" : "%.*s\n", (int)cbor_string_length(echo),
-                   (const char *)cbor_string_handle(echo));
-        } else if (done != NULL) {
-            printf(c->json ? "{\"ok\":true}\n" : "%s\n", done);
+    const uint8_t *echo;
+    size_t n;
+    int has = rc == TB_EXIT_OK ? tb_cbor_get_str(r, "r", true, &echo, &n) : 0;
+    if (has < 0 || (has == 0 && done == NULL && rc == TB_EXIT_OK)) {
+        rc = malformed(what, "r", "a text string");
+    } else if (has == 1) {
+        if (c->json) {
+            printf("{\"r\":");
+            json_str(echo, n);
+            printf("}\n");
+        } else {
+            plain_str(echo, n);
+            printf("\n");
         }
+    } else if (rc == TB_EXIT_OK) {
+        printf(c->json ? "{\"ok\":true}\n" : "%s\n", done);
     }
     cbor_decref(&r);
     return rc;
 }
+
+#define ECHO_MAX 1024 /* text that fits one request whatever the transport */
 
 static const char mgmt_usage[] =
     "device management over SMP (as mcumgr), options before the command:\n"
@@ -516,12 +668,13 @@ static const char mgmt_usage[] =
     "  --json                 machine-readable output\n"
     "\n"
     "  twinboot image list\n"
-    "  twinboot image upload [-n IMAGE] FILE     (progress bar; resumes after a dropped connection)\n"
+    "  twinboot image upload [-n IMAGE] FILE     (progress bar; resumes by itself after a dropped\n"
+    "                                             link or a device reset, waiting up to 30 s)\n"
     "  twinboot image test HASH\n"
     "  twinboot image confirm [HASH]             (no HASH: the running image)\n"
     "  twinboot image erase [SLOT]               (1: image 0's secondary, 3: image 1's)\n"
     "  twinboot reset\n"
-    "  twinboot echo TEXT\n"
+    "  twinboot echo TEXT                        (at most 1024 bytes)\n"
     "\n"
     "Exit codes: 0 done, 1 the device refused (the message says why), 2 usage,\n"
     "5 no answer from the device.\n";
@@ -535,54 +688,72 @@ int cmd_mgmt(int argc, char **argv, const char *conn_spec, bool json)
         fputs(mgmt_usage, stdout);
         return TB_EXIT_OK;
     }
-    if (conn_open(&c, conn_spec) != 0) {
-        return TB_EXIT_USAGE;
-    }
-    c.json = json;
-    int rc;
-    if (strcmp(verb, "list") == 0 && argc == 1) {
-        rc = state_cmd(&c, NULL, -1);
-    } else if (strcmp(verb, "test") == 0 && argc == 2) {
-        rc = state_cmd(&c, argv[1], 0);
-        if (rc == TB_EXIT_OK && !json) {
-            printf("-> reset ('twinboot reset') to run it as a test; confirm it afterwards or it reverts\n");
-        }
-    } else if (strcmp(verb, "confirm") == 0 && argc <= 2) {
-        rc = state_cmd(&c, argc == 2 ? argv[1] : NULL, 1);
-    } else if (strcmp(verb, "upload") == 0) {
-        int image = 0;
-        const char *file = NULL;
+    /* the command line first: a usage error needs no device */
+    uint32_t image = 0, slot = 1;
+    const char *file = NULL;
+    if (strcmp(verb, "upload") == 0) {
         for (int i = 1; i < argc; i++) {
-            if ((strcmp(argv[i], "-n") == 0 || strcmp(argv[i], "--image") == 0) && i + 1 < argc) {
-                image = atoi(argv[++i]);
+            if (strcmp(argv[i], "-n") == 0 || strcmp(argv[i], "--image") == 0) {
+                if (i + 1 >= argc || cli_parse_u32(argv[++i], &image) != 0 || image > 1) {
+                    return cli_usage_error("image", "upload", "-n takes an image number, 0 or 1");
+                }
             } else if (strcmp(argv[i], "-e") == 0) {
                 /* mcumgr's -e (no erase before upload): twinboot erases as it goes anyway */
+            } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+                return cli_usage_error("image", "upload", "unknown option");
+            } else if (file != NULL) {
+                return cli_usage_error("image", "upload", "takes one FILE");
             } else {
                 file = argv[i];
             }
         }
-        rc = file == NULL || image < 0 || image > 1 ? cli_usage_error("image", "upload", "needs FILE ([-n 0|1])")
-                                                    : upload_cmd(&c, file, image);
-    } else if (strcmp(verb, "erase") == 0 && argc <= 2) {
-        cbor_item_t *m = cbor_new_definite_map(1);
-        uint32_t slot = 1;
-        if (argc == 2 && cli_parse_u32(argv[1], &slot) != 0) {
-            cbor_decref(&m);
-            close(c.fd);
-            return cli_usage_error("image", "erase", "SLOT is a number");
+        if (file == NULL) {
+            return cli_usage_error("image", "upload", "needs FILE ([-n 0|1])");
         }
+    } else if (strcmp(verb, "erase") == 0 && argc == 2 && cli_parse_u32(argv[1], &slot) != 0) {
+        return cli_usage_error("image", "erase", "SLOT is a number");
+    } else if (strcmp(verb, "echo") == 0 && argc == 2 && strlen(argv[1]) > ECHO_MAX) {
+        fprintf(stderr, "twinboot echo: TEXT is %zu bytes; at most %d\n", strlen(argv[1]), ECHO_MAX);
+        return TB_EXIT_USAGE;
+    }
+    bool known = (strcmp(verb, "list") == 0 && argc == 1) || (strcmp(verb, "test") == 0 && argc == 2) ||
+                 (strcmp(verb, "confirm") == 0 && argc <= 2) || strcmp(verb, "upload") == 0 ||
+                 (strcmp(verb, "erase") == 0 && argc <= 2) || (strcmp(verb, "reset") == 0 && argc == 1) ||
+                 (strcmp(verb, "echo") == 0 && argc == 2);
+    if (!known) {
+        fprintf(stderr, "twinboot: bad use of '%s'\n\n%s", verb, mgmt_usage);
+        return TB_EXIT_USAGE;
+    }
+    if (conn_open(&c, conn_spec) != 0) {
+        if (c.fd >= 0) {
+            close(c.fd);
+        }
+        return TB_EXIT_USAGE;
+    }
+    c.json = json;
+    int rc;
+    if (strcmp(verb, "list") == 0) {
+        rc = state_cmd(&c, NULL, -1);
+    } else if (strcmp(verb, "test") == 0) {
+        rc = state_cmd(&c, argv[1], 0);
+        if (rc == TB_EXIT_OK && !json) {
+            printf("-> reset ('twinboot reset') to run it as a test; confirm it afterwards or it reverts\n");
+        }
+    } else if (strcmp(verb, "confirm") == 0) {
+        rc = state_cmd(&c, argc == 2 ? argv[1] : NULL, 1);
+    } else if (strcmp(verb, "upload") == 0) {
+        rc = upload_cmd(&c, file, (int)image);
+    } else if (strcmp(verb, "erase") == 0) {
+        cbor_item_t *m = cbor_new_definite_map(1);
         tb_cbor_add(m, "slot", cbor_build_uint32(slot));
         rc = simple(&c, TB_SMP_OP_WRITE, TB_SMP_GROUP_IMAGE, 5, m, "image erase", "erased");
-    } else if (strcmp(verb, "reset") == 0 && argc == 1) {
+    } else if (strcmp(verb, "reset") == 0) {
         rc = simple(&c, TB_SMP_OP_WRITE, TB_SMP_GROUP_OS, 5, cbor_new_definite_map(0), "reset",
                     "reset: the bootloaders run now");
-    } else if (strcmp(verb, "echo") == 0 && argc == 2) {
+    } else {
         cbor_item_t *m = cbor_new_definite_map(1);
         tb_cbor_add(m, "d", cbor_build_string(argv[1]));
         rc = simple(&c, TB_SMP_OP_WRITE, TB_SMP_GROUP_OS, 0, m, "echo", NULL);
-    } else {
-        fprintf(stderr, "twinboot: bad use of '%s'\n\n%s", verb, mgmt_usage);
-        rc = TB_EXIT_USAGE;
     }
     close(c.fd);
     return rc;

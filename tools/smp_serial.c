@@ -82,6 +82,15 @@ static size_t line_done(struct tb_serial_rx *rx, uint8_t *msg, size_t cap)
     size_t pad = (rx->b64[rx->b64_len - 1] == '=') + (rx->b64[rx->b64_len - 2] == '=');
     size_t have = (size_t)dl - pad;
     size_t want = ((size_t)pkt[0] << 8 | pkt[1]) + 2;
+    if (want >= 4 && want - 4 > cap && have >= 2 + 8) {
+        /* a message larger than the buffer: its start (the SMP header, not
+         * CRC-checked) goes up so that it can be answered with an error; the
+         * rest of its lines are ignored as continuations without a start */
+        rx->in_frame = 0;
+        size_t len = have - 2 < cap ? have - 2 : cap;
+        memcpy(msg, pkt + 2, len);
+        return len;
+    }
     if (have < want) {
         return 0; /* more lines to come */
     }

@@ -27,7 +27,8 @@ struct tb_serial_rx {
 /* Feed received bytes; when a complete, CRC-correct frame is in, copies its
  * SMP message to msg and returns its length (> 0); consumed says how many of
  * the given bytes were used (call again with the rest). 0: need more bytes.
- * Bad frames are dropped silently, as a device does. */
+ * Bad frames are dropped silently, as a device does; a message larger than
+ * cap comes up cut to cap bytes (its header intact: it can be answered). */
 size_t tb_serial_feed(struct tb_serial_rx *rx, const uint8_t *in, size_t n, size_t *consumed, uint8_t *msg,
                       size_t cap);
 

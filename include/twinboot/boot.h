@@ -94,6 +94,16 @@ struct tb_slot_state {
 };
 int tb_boot_slot_state(const struct tb_boot_config *cfg, int image, int slot, struct tb_slot_state *st);
 
+/* The previous image a swap image keeps in its backup (what MCUboot users
+ * find in slot 1 after an upgrade): present when the journal names it and
+ * it is valid; pending when tb_boot_request_backup asked for it. */
+int tb_boot_backup_state(const struct tb_boot_config *cfg, int image, struct tb_slot_state *st);
+/* Go back to the backup's image (hash) at the next reset, as a test or
+ * permanently: the bootloader copies it into the secondary and installs it
+ * as any upload (the old image goes to the backup). TB_E_BOOT_NO_BACKUP if
+ * the backup does not hold that image; TB_E_UNSUPPORTED for other strategies. */
+int tb_boot_request_backup(const struct tb_boot_config *cfg, int image, const uint8_t hash[32], bool permanent);
+
 const char *tb_boot_action_name(int action);
 
 #ifdef __cplusplus

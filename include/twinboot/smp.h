@@ -12,6 +12,7 @@
 
 #include "twinboot/boot.h"
 #include "twinboot/crypto.h"
+#include "twinboot/flash.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -43,16 +44,19 @@ enum tb_img_err {
     TB_IMG_ERR_UNKNOWN = 1,
     TB_IMG_ERR_NO_IMAGE = 3,
     TB_IMG_ERR_HASH_NOT_FOUND = 8,
+    TB_IMG_ERR_FLASH_READ_FAILED = 11,
     TB_IMG_ERR_FLASH_WRITE_FAILED = 12,
     TB_IMG_ERR_FLASH_ERASE_FAILED = 13,
     TB_IMG_ERR_INVALID_SLOT = 14,
     TB_IMG_ERR_INVALID_OFFSET = 20,
     TB_IMG_ERR_INVALID_LENGTH = 21,
     TB_IMG_ERR_INVALID_IMAGE_HEADER = 22,
+    TB_IMG_ERR_INVALID_IMAGE_HEADER_MAGIC = 23,
     TB_IMG_ERR_INVALID_HASH = 24,
     TB_IMG_ERR_CURRENT_VERSION_IS_NEWER = 27,
     TB_IMG_ERR_IMAGE_ALREADY_PENDING = 28,
     TB_IMG_ERR_INVALID_IMAGE_TOO_LARGE = 30,
+    TB_IMG_ERR_INVALID_IMAGE_DATA_OVERRUN = 31,
     TB_IMG_ERR_IMAGE_CONFIRMATION_DENIED = 32,
     TB_IMG_ERR_IMAGE_SETTING_TEST_TO_ACTIVE_DENIED = 33,
 };
@@ -78,6 +82,28 @@ struct tb_smp_env {
     const char *app_info;               /* "os info" output */
 };
 
+/* The durable part of an upload, kept in flash at the start of the
+ * secondary's trailer sector (lib/smp_session.c): which file, and the offset
+ * up to which the slot holds its bytes. After a reset the same file's first
+ * request resumes there; nothing beyond it is trusted. */
+struct tb_smp_session {
+    uint8_t image;
+    uint32_t len;
+    uint8_t sha[32];
+    uint32_t off;          /* last durable offset */
+    uint32_t next, limit;  /* where the next entry goes; end of the record area */
+};
+
+/* sec: the whole secondary slot. start: erase its trailer sector and write
+ * the header (image, len, sha from s). load: 1 and *s when a valid header
+ * is there, 0 when not, <0 on a flash error. mark: append a durable offset
+ * (TB_E_NOSPACE when the area is full). step: bytes between two marks, so
+ * that a whole upload of s->len fits. */
+int tb_smp_session_start(const struct tb_area *sec, uint32_t max_align, struct tb_smp_session *s);
+int tb_smp_session_load(const struct tb_area *sec, uint32_t max_align, struct tb_smp_session *s);
+int tb_smp_session_mark(const struct tb_area *sec, struct tb_smp_session *s, uint32_t off);
+uint32_t tb_smp_session_step(const struct tb_area *sec, const struct tb_smp_session *s);
+
 /* An upload in progress (also what makes a reconnecting client resume). */
 struct tb_smp_upload {
     bool active;
@@ -89,6 +115,7 @@ struct tb_smp_upload {
     uint8_t tail[8];       /* bytes waiting for a whole flash write block */
     uint32_t tail_len;
     struct tb_hash_ctx hash;
+    struct tb_smp_session ses; /* its durable record */
 };
 
 struct tb_smp_server {
