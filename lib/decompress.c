@@ -49,17 +49,31 @@ struct tb_decomp {
 };
 
 static struct tb_decomp g_dec;
+#ifdef TB_CONFIG_DECOMP_ARENA_EXTERNAL
+/* the port hands over a RAM region of its own (tb_decomp_set_arena) */
+static uint8_t *g_arena;
+static size_t g_arena_size;
+
+void tb_decomp_set_arena(void *ram, size_t size)
+{
+    g_arena = ram;
+    g_arena_size = ram != NULL ? size : 0;
+}
+#else
 /* 8-byte aligned: the decoder's tables are 16-bit and its struct pointers. */
-static uint64_t g_arena[(TB_DECOMP_RAM + 7U) / 8U];
+static uint64_t g_arena_ram[(TB_DECOMP_RAM + 7U) / 8U];
+static uint8_t *const g_arena = (uint8_t *)g_arena_ram;
+static const size_t g_arena_size = sizeof(g_arena_ram);
+#endif
 
 static void *arena_alloc(void *p, size_t size)
 {
     (void)p;
     size_t n = (size + 7U) & ~(size_t)7U;
-    if (n > sizeof(g_arena) - g_dec.arena_used) {
+    if (g_arena == NULL || n > g_arena_size - g_dec.arena_used) {
         return NULL;
     }
-    void *r = (uint8_t *)g_arena + g_dec.arena_used;
+    void *r = g_arena + g_dec.arena_used;
     g_dec.arena_used += n;
     return r;
 }

@@ -23,6 +23,7 @@ OUT=${TB_FW_DIR:-$ROOT/build/fw}
 JOBS=${TB_FW_JOBS:-$(nproc 2>/dev/null || echo 2)}
 SRC_CACHE=${TB_CROSS_SRC_DIR:-$ROOT/build/cross/src}
 MBED=$SRC_CACHE/mbedtls
+LZMA=$SRC_CACHE/lzma
 CC=arm-none-eabi-gcc OBJCOPY=arm-none-eabi-objcopy NM=arm-none-eabi-nm SIZE=arm-none-eabi-size
 cd "$ROOT"
 
@@ -30,9 +31,9 @@ die() { printf 'firmware: error: %s\n' "$*" >&2; exit 1; }
 for t in $CC $OBJCOPY $NM $SIZE cc openssl; do
     command -v "$t" >/dev/null || die "$t not found (scripts/install-deps.sh installs it)"
 done
-# mbedTLS's source comes from Debian's source package, fetched and cached by the cross build.
-if [ ! -f "$MBED/.twinboot-fetched" ]; then
-    echo "firmware: fetching mbedTLS's source package (scripts/cross-build.sh)"
+# mbedTLS's and the LZMA SDK's sources come from Debian's source packages, fetched and cached by the cross build.
+if [ ! -f "$MBED/.twinboot-fetched" ] || [ ! -f "$LZMA/.twinboot-fetched" ]; then
+    echo "firmware: fetching the mbedTLS and lzma source packages (scripts/cross-build.sh)"
     TB_CROSS_SRC_DIR=$SRC_CACHE bash scripts/cross-build.sh >/dev/null
 fi
 
@@ -75,7 +76,7 @@ CPU_NET=(-mcpu=cortex-m33+nofp+nodsp -mfloat-abi=soft -mthumb)       # nRF5340 n
 COMMON=(-Os -g -ffreestanding -fno-tree-loop-distribute-patterns -ffunction-sections -fdata-sections
         -fcallgraph-info=su "-DMBEDTLS_CONFIG_FILE=\"$ROOT/port/nrf5340/mbedtls_config.h\"" -I "$MBED/include")
 TB=(-std=c11 -Wall -Wextra -Werror -DTB_CONFIG_NO_ED25519 -I"$ROOT/include" -I"$ROOT/port/cortex-m33" -I"$ROOT/port/fw" -I"$ROOT/port/nrf5340"
-    -I"$ROOT/port/qemu-an521")
+    -I"$ROOT/port/qemu-an521" -I"$LZMA/C")
 MBED_FILES=(asn1parse asn1write bignum constant_time ecdsa ecp ecp_curves md memory_buffer_alloc oid platform
             platform_util rsa rsa_internal sha256 sha512)
 LIB_SRCS=()
@@ -103,7 +104,12 @@ MBED_SRCS=()
 for f in "${MBED_FILES[@]}"; do MBED_SRCS+=("$MBED/library/$f.c"); done
 group mbed-app "${CPU_APP[@]}" "${COMMON[@]}" -std=c99 -I "$MBED/library" -- "${MBED_SRCS[@]}"
 group mbed-net "${CPU_NET[@]}" "${COMMON[@]}" -std=c99 -I "$MBED/library" -- "${MBED_SRCS[@]}"
-group tb-app "${CPU_APP[@]}" "${COMMON[@]}" "${TB[@]}" -- "${LIB_SRCS[@]}" "${M33_SRCS[@]}" \
+# the LZMA SDK's decoder (compressed images), as the cross build compiles it
+LZMA_SRCS=("$LZMA/C/LzmaDec.c" "$LZMA/C/Lzma2Dec.c" "$LZMA/C/Bra.c")
+group lzma-app "${CPU_APP[@]}" "${COMMON[@]}" -std=c99 -I "$LZMA/C" -- "${LZMA_SRCS[@]}"
+group lzma-net "${CPU_NET[@]}" "${COMMON[@]}" -std=c99 -I "$LZMA/C" -- "${LZMA_SRCS[@]}"
+# the DK's app bootloader has 64 KiB of RAM: the decoder borrows RAM above the shared window (app_main.c)
+group tb-app "${CPU_APP[@]}" "${COMMON[@]}" "${TB[@]}" -DTB_CONFIG_DECOMP_ARENA_EXTERNAL -- "${LIB_SRCS[@]}" "${M33_SRCS[@]}" \
     port/nrf5340/drivers/*.c port/nrf5340/app_main.c "$GEN/keys.c"
 group tb-net "${CPU_NET[@]}" "${COMMON[@]}" "${TB[@]}" -DTB_CONFIG_HASH_ONLY -DTB_NRF_NETCORE -- \
     "${LIB_SRCS[@]}" "${M33_SRCS[@]}" port/nrf5340/drivers/*.c port/nrf5340/net_main.c
@@ -143,9 +149,9 @@ LD
 
 T=$OBJ/tb-app N=$OBJ/tb-net Q=$OBJ/tb-qemu QN=$OBJ/tb-qnet
 DK=$OUT/nrf5340dk QE=$OUT/qemu
-image "$DK/twinboot-app" 0x00000000 "$APP_BOOT_SIZE" 0x20000000 0x10000 0x4000 app "$T/app_main.o" tb-app mbed-app
+image "$DK/twinboot-app" 0x00000000 "$APP_BOOT_SIZE" 0x20000000 0x10000 0x4000 app "$T/app_main.o" tb-app mbed-app lzma-app
 image "$DK/twinboot-net" 0x01000000 "$NET_BOOT_SIZE" 0x21000000 0x10000 0x1800 net "$N/net_main.o" tb-net mbed-net
-image "$QE/twinboot-app" 0x10000000 "$APP_BOOT_SIZE" 0x38000000 0x40000 0x4000 net "$Q/app_main.o" tb-qemu mbed-net
+image "$QE/twinboot-app" 0x10000000 "$APP_BOOT_SIZE" 0x38000000 0x40000 0x4000 net "$Q/app_main.o" tb-qemu mbed-net lzma-net
 image "$QE/twinboot-net" 0x10100000 "$NET_BOOT_SIZE" 0x38100000 0x10000 0x1800 net "$QN/net_main.o" tb-qnet mbed-net
 # the test applications run from their primary slots, after a 0x200-byte image header
 image "$QE/app-test" $((0x10000000 + APP_SLOT_OFF + 0x200)) $((APP_SLOT_SIZE - 0x2000)) 0x38000000 0x40000 0x2000 net \

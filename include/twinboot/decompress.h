@@ -24,6 +24,7 @@
 #define TWINBOOT_DECOMPRESS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "twinboot/flash.h"
@@ -48,6 +49,15 @@ extern "C" {
  * (1846 + 0x300 << 4) 16-bit entries) + alignment. */
 #define TB_DECOMP_PROBS_MAX ((1846U + (0x300U << 4)) * 2U)
 #define TB_DECOMP_RAM (TB_DECOMP_DICT_MAX + TB_DECOMP_PROBS_MAX + 64U)
+
+#ifdef TB_CONFIG_DECOMP_ARENA_EXTERNAL
+/* Built with TB_CONFIG_DECOMP_ARENA_EXTERNAL, the decoder's RAM is not a
+ * static array but a region the port names once at start-up (8-byte
+ * aligned, TB_DECOMP_RAM bytes): a bootloader whose own RAM is small can
+ * lend it RAM the application gets back after the jump. Without one, a
+ * compressed image is refused (TB_E_UNSUPPORTED), never decoded half-way. */
+void tb_decomp_set_arena(void *ram, size_t size);
+#endif
 
 struct tb_decomp_stats {
     uint32_t starts;  /* decodes begun from the start of the stream */

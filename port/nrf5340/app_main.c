@@ -2,6 +2,7 @@
  * net core's reset line and the shared RAM, then the boot engine; then the
  * peripherals back to their reset state and the jump. */
 #include "fw_nrf.h"
+#include "twinboot/decompress.h"
 #include "nrf5340_port.h"
 #include "tb_fw.h"
 #include "tb_m33.h"
@@ -40,6 +41,12 @@ void tb_fw_main(void)
     if (rc == TB_OK) {
         rc = tb_nrf_spu_share_ram(TB_NRF_SHM_BASE, shm_size);
     }
+    /* the decoder's RAM must not overlap the shared window, and must fit app RAM */
+    _Static_assert(TB_NRF_DECOMP_BASE + TB_DECOMP_RAM <= TB_NRF_RAM_END, "LZMA decoder RAM past the end of app RAM");
+    if (rc == TB_OK && TB_NRF_SHM_BASE + shm_size > TB_NRF_DECOMP_BASE) {
+        rc = TB_E_BOOT_LAYOUT;
+    }
+    tb_decomp_set_arena((void *)TB_NRF_DECOMP_BASE, TB_DECOMP_RAM);
     if (rc != TB_OK) {
         tb_log_str(&log, "twinboot: hardware set-up failed: ");
         tb_log_str(&log, tb_strerror(rc));

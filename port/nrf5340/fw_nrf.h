@@ -12,6 +12,11 @@
  * in app RAM after the app bootloader's own 64 KiB; the net core reads app
  * RAM at the same addresses. */
 #define TB_NRF_SHM_BASE 0x20010000u
+/* The LZMA decoder's RAM (compressed images: TB_DECOMP_RAM, about 158 KiB)
+ * after the shared region (which ends below 0x20048100 on the DK layout),
+ * inside the 512 KiB of app RAM; lent only while the bootloader runs. */
+#define TB_NRF_DECOMP_BASE 0x20050000u
+#define TB_NRF_RAM_END 0x20080000u
 
 /* The trusted keys, generated at build time from keys/ (scripts/firmware.sh). */
 extern const struct tb_key tb_fw_keys[];
