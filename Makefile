@@ -19,9 +19,12 @@ build: deps
 	cmake --build $(BUILD) -j$(JOBS)
 
 # The firmware images (nRF5340 DK and QEMU mps2-an521) in build/fw, with
-# their size table; the QEMU tests (label qemu) run them.
+# their size table; the QEMU tests (label qemu) run them. LAYOUT=FILE builds
+# them for an NCS Partition Manager file (partitions.yml / pm_static.yml)
+# instead of the DK's default layout.
+LAYOUT ?=
 firmware: deps
-	bash scripts/firmware.sh
+	$(if $(LAYOUT),$(MAKE) --no-print-directory build >/dev/null &&) TB_LAYOUT=$(LAYOUT) bash scripts/firmware.sh
 
 # The whole suite: host build, the same suite under ASan+UBSan, the
 # Cortex-M33 cross build and firmware, and a short libFuzzer run of each parser.

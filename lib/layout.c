@@ -6,33 +6,6 @@
 
 #include "twinboot/error.h"
 
-/* The nRF5340 DK as NCS's Partition Manager lays it out (pm_static.yml in
- * docs/nrf5340-facts.md), plus twinboot's backup and journal areas in
- * the QSPI space NCS leaves free, where `twinboot layout` places them: this
- * is what `twinboot layout c tests/layouts/nrf5340dk-partitions.yml` writes
- * (tests/test_layout.c checks it). Image 1's primary is the net core's own
- * flash after its 32 KiB bootloader. */
-const struct tb_layout tb_layout_nrf5340_dk = {
-    .image_count = 2,
-    .max_align = 8,
-    .img = {
-        {
-            .strategy = TB_STRATEGY_SWAP,
-            .primary = {0, 0x10000, 0xe0000},
-            .secondary = {2, 0x0, 0xe0000},
-            .backup = {2, 0x120000, 0xe0000},
-            .status = {2, 0x280000, 0x2000},
-        },
-        {
-            .strategy = TB_STRATEGY_HANDOVER,
-            .primary = {1, 0x8000, 0x38000},
-            .secondary = {2, 0xe0000, 0x40000},
-            .backup = {2, 0x200000, 0x80000}, /* two halves: backup + copy of the image installed */
-            .status = {2, 0x282000, 0x2000},
-        },
-    },
-};
-
 int tb_region_area(const struct tb_device *dev, const struct tb_region *r, struct tb_area *a)
 {
     if (dev == NULL || r == NULL || a == NULL || r->flash >= dev->nflash || dev->flashes[r->flash] == NULL) {

@@ -165,6 +165,9 @@ static void test_generated_c_is_the_dk_layout(void **state)
     assert_same_layout(&tb_layout_gen, &tb_layout_nrf5340_dk);
     assert_int_equal(tb_layout_gen_shmem_base, 0x20000000);
     assert_int_equal(tb_layout_gen_shmem_size, 128 + 0x38000);
+    /* the built-in DK table's shared region is the same (the firmware's default) */
+    assert_int_equal(tb_layout_gen_shmem_base, tb_layout_nrf5340_dk_shmem_base);
+    assert_int_equal(tb_layout_gen_shmem_size, tb_layout_nrf5340_dk_shmem_size);
 }
 
 /* Variants: image 0's slots move, twinboot's partitions follow from the

@@ -71,6 +71,9 @@ int tb_region_area(const struct tb_device *dev, const struct tb_region *r, struc
 
 /* The nRF5340 DK: flash 0 app-core NVMC, 1 net-core NVMC, 2 QSPI MX25R64. */
 extern const struct tb_layout tb_layout_nrf5340_dk;
+/* ... and its shared RAM region (app-core addresses) for net-core hand-overs. */
+extern const uint32_t tb_layout_nrf5340_dk_shmem_base;
+extern const uint32_t tb_layout_nrf5340_dk_shmem_size;
 
 #ifdef __cplusplus
 }

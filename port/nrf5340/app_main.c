@@ -27,7 +27,7 @@ void tb_fw_main(void)
     static struct tb_netctl net;
     static struct tb_boot_record rec;
     const struct tb_log log = {console, NULL};
-    const uint32_t shm_size = TB_NC_WINDOW_OFF + TB_FW_LAYOUT.img[1].primary.size;
+    const uint32_t shm_base = tb_layout_nrf5340_dk_shmem_base, shm_size = tb_layout_nrf5340_dk_shmem_size;
 
     (void)tb_nrf_clock_init(); /* on the RC oscillator if the crystal fails: slower, still correct */
     (void)tb_nrf_console_init();
@@ -39,11 +39,12 @@ void tb_fw_main(void)
         rc = tb_nrf_netctl_init(&net);
     }
     if (rc == TB_OK) {
-        rc = tb_nrf_spu_share_ram(TB_NRF_SHM_BASE, shm_size);
+        rc = tb_nrf_spu_share_ram(shm_base, shm_size);
     }
-    /* the decoder's RAM must not overlap the shared window, and must fit app RAM */
+    /* the build placed the decoder's RAM clear of the shared region and inside app RAM */
     _Static_assert(TB_NRF_DECOMP_BASE + TB_DECOMP_RAM <= TB_NRF_RAM_END, "LZMA decoder RAM past the end of app RAM");
-    if (rc == TB_OK && TB_NRF_SHM_BASE + shm_size > TB_NRF_DECOMP_BASE) {
+    if (rc == TB_OK && (shm_size < TB_NC_WINDOW_OFF + TB_FW_LAYOUT.img[1].primary.size ||
+                        (shm_base < TB_NRF_DECOMP_BASE + TB_DECOMP_RAM && TB_NRF_DECOMP_BASE < shm_base + shm_size))) {
         rc = TB_E_BOOT_LAYOUT;
     }
     tb_decomp_set_arena((void *)TB_NRF_DECOMP_BASE, TB_DECOMP_RAM);
@@ -57,7 +58,7 @@ void tb_fw_main(void)
         .app = &app,
         .qspi = &qspi,
         .net = &net,
-        .shm = {(volatile uint8_t *)TB_NRF_SHM_BASE, shm_size},
+        .shm = {(volatile uint8_t *)shm_base, shm_size},
         .keys = {tb_fw_keys, tb_fw_nkeys},
         .log = log,
         .app_flash_base = TB_NRF_APP_FLASH_BASE,

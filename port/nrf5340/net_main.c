@@ -28,7 +28,7 @@ void tb_fw_main(void)
     }
     const struct tb_fw_net p = {
         .net = &net,
-        .shm = {(volatile uint8_t *)TB_NRF_SHM_BASE, TB_NC_WINDOW_OFF + TB_FW_LAYOUT.img[1].primary.size},
+        .shm = {(volatile uint8_t *)tb_layout_nrf5340_dk_shmem_base, tb_layout_nrf5340_dk_shmem_size},
         .log = log,
         .net_flash_base = TB_NRF_NET_FLASH_BASE,
         .poll = NULL, /* FORCEOFF resets this core: nothing to poll */
