@@ -101,6 +101,23 @@ for kind in dependency downgrade; do
     stop
     grep -q "stopped: " "$W/run.log" && bad "$kind: sim run stopped: $(cat "$W/run.log")" || ok
 done
+# the other kinds are refused earlier over SMP: at the first chunk (not an
+# image, too large), or at 'image test' (a slot image the device does not
+# trust is not listed); whatever refuses them, the device keeps serving and
+# both cores keep their images across the reset
+for kind in key truncated random nonbootable toolarge; do
+    start "$W/dk"
+    $T $C image upload -n 1 "$W/bad-$kind.bin" >"$W/out" 2>&1
+    H=$($T image verify "$W/bad-$kind.bin" 2>/dev/null | awk '/digest/ {print $3}')
+    [ -n "$H" ] && $T $C image test "$H" >"$W/out" 2>&1
+    expect_rc 0 $T $C reset
+    sleep 0.5
+    expect_rc 0 $T $C echo "still here"
+    has "\[net\] image 1 version 1.0.0+0 runs" "$W/run.log"
+    $T $C --json image list | grep -q '"image":1,"slot":0,"version":"1.0.0"' && ok || bad "$kind: net image over SMP"
+    stop
+    grep -q "stopped: " "$W/run.log" && bad "$kind: sim run stopped: $(cat "$W/run.log")" || ok
+done
 
 # ---- 2. one owner, durable answers, all-or-nothing saves, keys first -------
 fresh "$W/dk"
