@@ -245,6 +245,23 @@ static int replay(struct tb_simdev *d, const char *dir, const uint8_t *log, size
     return TB_OK;
 }
 
+/* Read n bytes, or fewer at the end of the file or on an error: how many. */
+static size_t read_full(int fd, uint8_t *buf, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(fd, buf + got, n - got);
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r <= 0) {
+            break;
+        }
+        got += (size_t)r;
+    }
+    return got;
+}
+
 static int read_whole(const char *path, uint8_t **out, size_t *n)
 {
     int fd = open(path, O_RDONLY);
@@ -256,17 +273,7 @@ static int read_whole(const char *path, uint8_t **out, size_t *n)
         return TB_E_IO;
     }
     uint8_t *b = malloc(st.st_size > 0 ? (size_t)st.st_size : 1);
-    size_t got = 0;
-    while (b != NULL && got < (size_t)st.st_size) {
-        ssize_t r = read(fd, b + got, (size_t)st.st_size - got);
-        if (r < 0 && errno == EINTR) {
-            continue;
-        }
-        if (r <= 0) {
-            break;
-        }
-        got += (size_t)r;
-    }
+    size_t got = b != NULL ? read_full(fd, b, (size_t)st.st_size) : 0;
     close(fd);
     if (b == NULL || got != (size_t)st.st_size) {
         free(b);
@@ -457,17 +464,7 @@ static int load_one(const char *dir, const char *file, uint8_t *buf, uint32_t si
     if (fd < 0) {
         return fail(err, errlen, TB_E_IO, "cannot read %s: %s", p, strerror(errno));
     }
-    size_t got = 0;
-    while (got < size) {
-        ssize_t r = read(fd, buf + got, size - got);
-        if (r < 0 && errno == EINTR) {
-            continue;
-        }
-        if (r <= 0) {
-            break;
-        }
-        got += (size_t)r;
-    }
+    size_t got = read_full(fd, buf, size);
     close(fd);
     return got == size ? TB_OK : fail(err, errlen, TB_E_IO, "%s shrank while it was read", p);
 }
