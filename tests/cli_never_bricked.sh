@@ -7,32 +7,11 @@ T="$1"; SRC="$2"; V="$3"
 W=$(mktemp -d)
 PORT=$((20000 + RANDOM % 30000))
 C="--conn udp:127.0.0.1:$PORT"
-SIM_PID=
+. "$(dirname "$0")/cli_lib.sh"
 cleanup() { [ -n "$SIM_PID" ] && kill -9 "$SIM_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$W"; }
 trap cleanup EXIT
-pass=0; fail=0
-ok()  { pass=$((pass+1)); }
-bad() { fail=$((fail+1)); echo "FAIL: $*"; }
-expect_rc() { local want=$1; shift; "$@" >"$W/out" 2>"$W/err"; local rc=$?
-    [ "$rc" = "$want" ] && ok || bad "rc $rc (want $want): $* :: $(head -c 400 "$W/out" "$W/err")"; }
-has() { grep -q -- "$1" "$2" && ok || bad "no '$1' in $2: $(head -c 600 "$2")"; }
-start() { # DIR [options]: start the device, wait until it answers
-    local dir=$1; shift
-    for _try in 1 2 3; do
-        $T sim run "$dir" --udp 127.0.0.1:$PORT --for 300 "$@" > "$W/run.log" 2>&1 &
-        SIM_PID=$!
-        for _ in $(seq 50); do $T $C echo up >/dev/null 2>&1 && return 0; sleep 0.1; done
-        kill "$SIM_PID" 2>/dev/null; wait "$SIM_PID" 2>/dev/null
-        PORT=$((20000 + RANDOM % 30000)); C="--conn udp:127.0.0.1:$PORT"
-    done
-    bad "device did not come up: $(cat "$W/run.log")"
-}
-stop() { kill "$SIM_PID" 2>/dev/null; wait "$SIM_PID" 2>/dev/null; SIM_PID=; }
 pending_req() { # a secondary slot in this status --json carries a request (trailer magic good)
     grep -q '"slot":"secondary",[^}]*"trailer":{"magic":"good"' "$1"; }
-hash_of() { # image slot -> hash from the JSON list
-    $T $C --json image list | tr '{' '\n' | grep "\"image\":$1,\"slot\":$2," | sed 's/.*"hash":"\([0-9a-f]*\)".*/\1/'
-}
 
 K="$SRC/keys/root-ed25519.pem"
 OTHER="$V/key-ecdsa-p256-other.pem"
@@ -87,7 +66,7 @@ done
 # ---- ... and over SMP: upload -n 1, test, reset: the device keeps serving -----
 fresh "$W/dk" --downgrade-prevention
 for kind in dependency downgrade; do
-    start "$W/dk"
+    sim_start "$W/dk"
     expect_rc 0 $T $C image upload -n 1 "$W/bad-$kind.bin"
     H=$(hash_of 1 1)
     [ -n "$H" ] && ok || bad "$kind: not listed after upload"
@@ -96,9 +75,9 @@ for kind in dependency downgrade; do
     sleep 0.5
     expect_rc 0 $T $C echo "still here"
     has "image 1 (net core, handover): refused" "$W/run.log"
-    has "\[net\] image 1 version 1.0.0+0 runs" "$W/run.log"
+    has "[net] image 1 version 1.0.0+0 runs" "$W/run.log"
     $T $C --json image list | grep -q '"image":1,"slot":0,"version":"1.0.0"' && ok || bad "$kind: net image over SMP"
-    stop
+    sim_stop
     grep -q "stopped: " "$W/run.log" && bad "$kind: sim run stopped: $(cat "$W/run.log")" || ok
 done
 # the other kinds are refused earlier over SMP: at the first chunk (not an
@@ -106,22 +85,22 @@ done
 # trust is not listed); whatever refuses them, the device keeps serving and
 # both cores keep their images across the reset
 for kind in key truncated random nonbootable toolarge; do
-    start "$W/dk"
+    sim_start "$W/dk"
     $T $C image upload -n 1 "$W/bad-$kind.bin" >"$W/out" 2>&1
     H=$($T image verify "$W/bad-$kind.bin" 2>/dev/null | awk '/digest/ {print $3}')
     [ -n "$H" ] && $T $C image test "$H" >"$W/out" 2>&1
     expect_rc 0 $T $C reset
     sleep 0.5
     expect_rc 0 $T $C echo "still here"
-    has "\[net\] image 1 version 1.0.0+0 runs" "$W/run.log"
+    has "[net] image 1 version 1.0.0+0 runs" "$W/run.log"
     $T $C --json image list | grep -q '"image":1,"slot":0,"version":"1.0.0"' && ok || bad "$kind: net image over SMP"
-    stop
+    sim_stop
     grep -q "stopped: " "$W/run.log" && bad "$kind: sim run stopped: $(cat "$W/run.log")" || ok
 done
 
 # ---- 2. one owner, durable answers, all-or-nothing saves, keys first -------
 fresh "$W/dk"
-start "$W/dk"
+sim_start "$W/dk"
 expect_rc 1 $T sim confirm "$W/dk"
 has "is in use by PID $SIM_PID" "$W/err"
 expect_rc 1 $T sim load "$W/dk" --test "$W/a2.bin"
@@ -133,7 +112,7 @@ kill -9 "$SIM_PID"; wait "$SIM_PID" 2>/dev/null; SIM_PID=
 expect_rc 0 $T sim status "$W/dk" --json
 has '"image":0,"slot":"secondary","flash":"qspi","offset":0,"size":917504,"state":"valid","version":"2.0.0+0"' "$W/out"
 pending_req "$W/out" && ok || bad "the acknowledged test request was lost: $(cat "$W/out")"
-start "$W/dk"   # the test boot of 2.0.0 at power-on
+sim_start "$W/dk"   # the test boot of 2.0.0 at power-on
 $T $C --json image list | grep -q '"image":0,"slot":0,"version":"2.0.0"' && ok || bad "test image not running"
 expect_rc 0 $T $C image confirm
 kill -9 "$SIM_PID"; wait "$SIM_PID" 2>/dev/null; SIM_PID=
@@ -178,14 +157,14 @@ has "is not a key it was made to trust" "$W/err"
 
 # ---- 3. a cut past the bootloaders' work: the test image runs (one boot) ----
 fresh "$W/dk"
-start "$W/dk" --cut-after 100000 --seed 7
+sim_start "$W/dk" --cut-after 100000 --seed 7
 expect_rc 0 $T $C image upload "$W/a2.bin"
 expect_rc 0 $T $C image test "$(hash_of 0 1)"
 expect_rc 0 $T $C reset
 sleep 0.5
 has "no cut: the bootloaders needed fewer than 100000" "$W/run.log"
 $T $C --json image list | grep -q '"image":0,"slot":0,"version":"2.0.0"' && ok || bad "test image did not run"
-stop
+sim_stop
 expect_rc 2 $T sim run "$W/dk" --seed x
 
 # ---- 4. messages that name the real problem --------------------------------

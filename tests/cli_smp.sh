@@ -7,29 +7,13 @@ T="$1"; SRC="$2"; V="$3"; FAKE="$4"
 W=$(mktemp -d)
 PORT=$((20000 + RANDOM % 30000))
 C="--conn udp:127.0.0.1:$PORT"
-SIM_PID=; FAKE_PID=
+FAKE_PID=
+. "$(dirname "$0")/cli_lib.sh"
 cleanup() { [ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null; [ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null
             wait 2>/dev/null; rm -rf "$W"; }
 trap cleanup EXIT
-pass=0; fail=0
-ok()  { pass=$((pass+1)); }
-bad() { fail=$((fail+1)); echo "FAIL: $*"; }
-expect_rc() { local want=$1; shift; "$@" >"$W/out" 2>"$W/err"; local rc=$?
-    [ "$rc" = "$want" ] && ok || bad "rc $rc (want $want): $* :: $(head -c 400 "$W/err")"; }
-start() { # start the device, wait until it answers (another port if this one is taken)
-    for _try in 1 2 3; do
-        $T sim run "$W/dk" --udp 127.0.0.1:$PORT --for 300 "$@" > "$W/run.log" 2>&1 &
-        SIM_PID=$!
-        for _ in $(seq 50); do $T $C echo up >/dev/null 2>&1 && return 0; sleep 0.1; done
-        kill "$SIM_PID" 2>/dev/null; wait "$SIM_PID" 2>/dev/null
-        PORT=$((20000 + RANDOM % 30000)); C="--conn udp:127.0.0.1:$PORT"
-    done
-    bad "device did not come up: $(cat "$W/run.log")"
-}
-stop() { kill "$SIM_PID" 2>/dev/null; wait "$SIM_PID" 2>/dev/null; SIM_PID=; }
-hash_of() { # image slot -> hash from the JSON list
-    $T $C --json image list | tr '{' '\n' | grep "\"image\":$1,\"slot\":$2," | sed 's/.*"hash":"\([0-9a-f]*\)".*/\1/'
-}
+start() { sim_start "$W/dk" "$@"; }
+stop() { sim_stop; }
 
 K="$SRC/keys/root-ed25519.pem"
 $T image sign -k "$K" -H 0x200 -S 0xe0000 --align 4 -v 1.0.0 "$V/payload-40k.bin" "$W/v1.bin"

@@ -5,9 +5,7 @@
 set -u
 T="$1"; SRC="$2"
 W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
-pass=0; fail=0
-ok()  { pass=$((pass+1)); }
-bad() { fail=$((fail+1)); echo "FAIL: $*"; }
+. "$(dirname "$0")/cli_lib.sh"
 
 # the table the app bootloader links: image 0's primary region, as bytes
 primary_of() { # ELF -> "flash off size" of image 0's primary
