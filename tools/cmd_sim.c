@@ -551,18 +551,7 @@ static int cmd_new(int argc, char **argv)
         goto out;
     }
     int rc = tb_simdev_init(&s.d);
-    char p[4096];
-    /* what an earlier device left: its record, counters and keys */
-    static const char *old[] = {"counters.txt", "bootrec.bin", TB_PM_SIM_FILE};
-    for (size_t i = 0; i < 3; i++) {
-        path_of(p, sizeof(p), dir, old[i]);
-        (void)remove(p);
-    }
-    for (size_t i = 0; i < MAX_TRUSTED; i++) {
-        snprintf(p, sizeof(p), "%s/trusted-%zu.pem", dir, i);
-        (void)remove(p);
-    }
-    char conftext[2048], names[MAX_TRUSTED][40], err[600];
+    char p[4096], conftext[2048], names[MAX_TRUSTED][40], err[600] = "out of memory";
     struct tb_sim_file files[MAX_TRUSTED + 2];
     int clen = conf_text(&conf, conftext, sizeof(conftext));
     files[0] = (struct tb_sim_file){"device.conf", conftext, (uint32_t)(clen > 0 ? clen : 0)};
@@ -574,10 +563,27 @@ static int cmd_new(int argc, char **argv)
     if (layout != NULL) {
         files[nfiles++] = (struct tb_sim_file){TB_PM_SIM_FILE, layout_yml.data, (uint32_t)layout_yml.len};
     }
-    if (rc == TB_OK && clen > 0) {
+    if (rc == TB_OK && clen <= 0) {
+        rc = TB_E_NOSPACE;
+    }
+    if (rc == TB_OK) {
         rc = tb_simdev_save_files(&s.d, dir, files, nfiles, err, sizeof(err));
-    } else {
-        snprintf(err, sizeof(err), "%s", tb_strerror(rc));
+    }
+    if (rc == TB_OK) {
+        /* what an earlier device left and this one does not have: its record,
+         * counters, layout and further keys (after the save: a failed one
+         * leaves the earlier device whole) */
+        static const char *old[] = {"counters.txt", "bootrec.bin", TB_PM_SIM_FILE};
+        for (size_t i = 0; i < 3; i++) {
+            if (i < 2 || layout == NULL) {
+                path_of(p, sizeof(p), dir, old[i]);
+                (void)remove(p);
+            }
+        }
+        for (size_t i = nkeys; i < MAX_TRUSTED; i++) {
+            snprintf(p, sizeof(p), "%s/trusted-%zu.pem", dir, i);
+            (void)remove(p);
+        }
     }
     tb_simdev_free(&s.d);
     tb_simdev_unlock(s.lock_fd);
