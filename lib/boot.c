@@ -927,6 +927,20 @@ int tb_boot_slot_state(const struct tb_boot_config *cfg, int image, int slot, st
     return TB_OK;
 }
 
+/* The backup of a swap image, signature-checked: TB_E_INVAL (no such image),
+ * TB_E_UNSUPPORTED (not a swap image), or what backup_info says. */
+static int open_backup(const struct tb_boot_config *cfg, int image, struct tb_boot_ctx *c, struct tb_image_info *bi)
+{
+    if (cfg == NULL || image < 0 || image >= cfg->layout->image_count) {
+        return TB_E_INVAL;
+    }
+    if (cfg->layout->img[image].strategy != TB_STRATEGY_SWAP) {
+        return TB_E_UNSUPPORTED;
+    }
+    int rc = ctx_init(c, cfg, image);
+    return rc == TB_OK ? backup_info(c, bi, true) : rc;
+}
+
 int tb_boot_backup_state(const struct tb_boot_config *cfg, int image, struct tb_slot_state *st)
 {
     struct tb_boot_ctx c;
@@ -934,18 +948,12 @@ int tb_boot_backup_state(const struct tb_boot_config *cfg, int image, struct tb_
     struct tb_trailer_state t;
     uint8_t want[32];
     memset(st, 0, sizeof(*st));
-    if (cfg == NULL || image < 0 || image >= cfg->layout->image_count) {
-        return TB_E_INVAL;
-    }
-    if (cfg->layout->img[image].strategy != TB_STRATEGY_SWAP) {
-        return TB_OK;
-    }
-    int rc = ctx_init(&c, cfg, image);
-    if (rc == TB_OK) {
-        rc = backup_info(&c, &bi, true);
+    int rc = open_backup(cfg, image, &c, &bi);
+    if (rc == TB_E_INVAL) {
+        return rc;
     }
     if (rc != TB_OK) {
-        return fatal(rc) ? rc : TB_OK;
+        return fatal(rc) ? rc : TB_OK; /* no backup to show (or none kept for this image) */
     }
     st->present = true;
     st->ver = bi.hdr.ver;
@@ -966,16 +974,7 @@ int tb_boot_request_backup(const struct tb_boot_config *cfg, int image, const ui
     struct tb_boot_ctx c;
     struct tb_image_info bi;
     uint8_t raw[64];
-    if (cfg == NULL || image < 0 || image >= cfg->layout->image_count) {
-        return TB_E_INVAL;
-    }
-    if (cfg->layout->img[image].strategy != TB_STRATEGY_SWAP) {
-        return TB_E_UNSUPPORTED;
-    }
-    int rc = ctx_init(&c, cfg, image);
-    if (rc == TB_OK) {
-        rc = backup_info(&c, &bi, true);
-    }
+    int rc = open_backup(cfg, image, &c, &bi);
     if (rc != TB_OK) {
         return rc;
     }
